@@ -1,0 +1,80 @@
+/**
+ * Knex adapter: enqueue inside `knex.transaction(async (trx) => …)`.
+ *
+ * @module
+ */
+import type { Knex } from 'knex';
+import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
+import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+
+function dialectOf(knex: Knex | Knex.Transaction): Exclude<DialectName, 'memory'> {
+  const name = String((knex.client as { dialect?: unknown }).dialect ?? '');
+  if (name === 'postgresql' || name === 'postgres') return 'postgres';
+  if (name === 'mysql' || name === 'mysql2') return 'mysql';
+  if (name === 'sqlite3' || name === 'better-sqlite3') return 'sqlite';
+  throw new UnknownDialectError(`knexAdapter: unsupported Knex client dialect "${name}" (supported: pg, mysql2, better-sqlite3).`);
+}
+
+/** Knex answers with the driver's own result shape; this reads rows out of each. */
+function rowsOf(result: unknown): SqlRow[] {
+  if (Array.isArray(result)) {
+    // mysql2: [rows, fields]; better-sqlite3: rows.
+    const first: unknown = result[0];
+    if (result.length === 2 && (Array.isArray(first) || (first !== null && typeof first === 'object' && 'affectedRows' in first))) {
+      return Array.isArray(first) ? (first as SqlRow[]) : [];
+    }
+    return result as SqlRow[];
+  }
+  const rows = (result as { rows?: unknown } | null)?.rows;
+  return Array.isArray(rows) ? (rows as SqlRow[]) : [];
+}
+
+/** Affected rows: pg `rowCount`, mysql2 `[header].affectedRows`, better-sqlite3 `changes`. */
+function countOf(result: unknown): number {
+  if (Array.isArray(result)) return toCount((result[0] as { affectedRows?: unknown } | undefined)?.affectedRows);
+  const r = result as { rowCount?: unknown; changes?: unknown } | null;
+  return toCount(r?.rowCount ?? r?.changes);
+}
+
+function executorFor(runner: Knex | Knex.Transaction, dialect: Exclude<DialectName, 'memory'>): Executor {
+  return defineExecutor({
+    dialect,
+    // Knex rewrites `?` for each driver itself.
+    placeholders: 'question',
+    query: async (sql: string, params: readonly SqlParam[]) => rowsOf(await runner.raw(sql, params as SqlParam[])),
+    execute: async (sql: string, params: readonly SqlParam[]) => countOf(await runner.raw(sql, params as SqlParam[])),
+  });
+}
+
+/**
+ * Creates the Knex adapter. The dispatcher uses `knex`'s own pool.
+ *
+ * @example
+ * ```ts
+ * const jobs = createJobs({ adapter: knexAdapter(knex), jobs: [sendEmail] });
+ * await knex.transaction(async (trx) => {
+ *   await trx('orders').insert(order);
+ *   await jobs.enqueue(trx, sendEmail({ orderId: order.id }));
+ * });
+ * ```
+ */
+export function knexAdapter(knex: Knex): Adapter<Knex.Transaction> {
+  const dialect = dialectOf(knex);
+  const autocommit = executorFor(knex, dialect);
+  return {
+    name: 'knex',
+    dialect,
+    bind(trx) {
+      if (!trx || (trx as { isTransaction?: unknown }).isTransaction !== true) {
+        throw new NotInTransactionError(
+          'knexAdapter: enqueue() needs the `trx` of knex.transaction(async (trx) => …), not the knex instance. ' +
+            'Outside a transaction use jobs.enqueueAutocommit().',
+        );
+      }
+      if (trx.isCompleted()) throw new NotInTransactionError('knexAdapter: this transaction has already committed or rolled back.');
+      return executorFor(trx, dialect);
+    },
+    autocommit: () => autocommit,
+    transaction: (fn) => knex.transaction((trx) => fn(executorFor(trx, dialect))),
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * The client: enqueue inside the caller's transaction, cancel, and start workers.
+ *
+ * @module
+ */
+import { systemClock, type Clock } from './clock.ts';
+import { dialectFor } from './dialects/index.ts';
+import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
+import { InvalidOptionError } from './errors.ts';
+import type { InsertRow } from './job.ts';
+import type { AnyJobDefinition, EnqueueOptions, JobRequest } from './job-definition.ts';
+import type { Adapter } from './sql/executor.ts';
+import { assertInt, assertName, assertTableName, encodeJsonObject } from './validation.ts';
+import { Worker, type WorkOptions } from './worker.ts';
+
+/** Options of {@link createJobs}. */
+export interface CreateJobsOptions<Tx> {
+  /** The ORM or driver adapter, e.g. `knexAdapter(knex)`. */
+  adapter: Adapter<Tx>;
+  /** The job kinds this process knows; workers run only these. */
+  jobs?: readonly AnyJobDefinition[];
+  /** The jobs table. Default `concordia_jobs`. */
+  table?: string;
+  /** Queue of jobs that name none. Default `default`. */
+  defaultQueue?: string;
+  /** Attempts of jobs whose definition and enqueue name none. Default 20. */
+  maxAttempts?: number;
+  /** Upper bound of one job's serialised args, in bytes. Default 256 KiB. */
+  maxArgsBytes?: number;
+  /** Time source; inject a `FakeClock` in tests. Default: the system clock (database time in SQL). */
+  clock?: Clock;
+}
+
+/** Largest number of rows in one INSERT; bigger batches are split (one statement per chunk). */
+const INSERT_CHUNK = 500;
+const MAX_METADATA_BYTES = 16 * 1024;
+
+/**
+ * The client of one jobs table through one adapter. `Tx` is the adapter's transaction handle
+ * type, so `enqueue` accepts exactly what your ORM's transaction callback receives.
+ */
+export class Jobs<Tx> {
+  readonly adapter: Adapter<Tx>;
+  readonly table: string;
+  readonly clock: Clock;
+  readonly defaultQueue: string;
+  readonly maxAttempts: number;
+  readonly maxArgsBytes: number;
+  /** @internal */
+  readonly dialect: Dialect;
+  readonly #registry: ReadonlyMap<string, AnyJobDefinition>;
+
+  constructor(options: CreateJobsOptions<Tx>) {
+    if (!options?.adapter) throw new InvalidOptionError('createJobs: `adapter` is required, e.g. knexAdapter(knex).');
+    this.adapter = options.adapter;
+    this.table = assertTableName(options.table ?? 'concordia_jobs');
+    this.clock = options.clock ?? systemClock;
+    this.defaultQueue = assertName('queue', options.defaultQueue ?? 'default');
+    this.maxAttempts = assertInt('maxAttempts', options.maxAttempts ?? 20, 1, 1000);
+    this.maxArgsBytes = assertInt('maxArgsBytes', options.maxArgsBytes ?? 256 * 1024, 2, 64 * 1024 * 1024);
+    this.dialect = dialectFor(this.adapter.dialect, this.table);
+    // A null-prototype map: a stored kind such as "__proto__" or "constructor" never resolves
+    // to anything but a registered definition.
+    const registry = new Map<string, AnyJobDefinition>();
+    for (const def of options.jobs ?? []) {
+      if (typeof def !== 'function' || typeof def.kind !== 'string') {
+        throw new InvalidOptionError('createJobs: every entry of `jobs` must come from defineJob().');
+      }
+      if (registry.has(def.kind)) throw new InvalidOptionError(`createJobs: job kind "${def.kind}" is registered twice.`);
+      registry.set(def.kind, def);
+    }
+    this.#registry = registry;
+  }
+
+  /** The registered definitions by kind. */
+  get registry(): ReadonlyMap<string, AnyJobDefinition> {
+    return this.#registry;
+  }
+
+  #row(request: JobRequest, extra: EnqueueOptions | undefined): InsertRow {
+    if (!request || typeof request.definition !== 'function') {
+      throw new InvalidOptionError('enqueue: pass a job request built by a definition, e.g. sendEmail({ orderId }).');
+    }
+    const defaults = request.definition.defaults;
+    const o: EnqueueOptions = { ...request.options, ...extra };
+    if (o.runAt !== undefined && o.delayMs !== undefined) {
+      throw new InvalidOptionError('enqueue: give either `runAt` or `delayMs`, not both.');
+    }
+    if (o.runAt !== undefined && (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime()))) {
+      throw new InvalidOptionError('enqueue: `runAt` must be a valid Date.');
+    }
+    return {
+      kind: assertName('kind', request.kind),
+      queue: assertName('queue', o.queue ?? defaults.queue ?? this.defaultQueue),
+      argsJson: encodeJsonObject('args', request.args, this.maxArgsBytes),
+      priority: assertInt('priority', o.priority ?? defaults.priority ?? 0, -1000, 1000),
+      maxAttempts: assertInt('maxAttempts', o.maxAttempts ?? defaults.maxAttempts ?? this.maxAttempts, 1, 1000),
+      runAt: o.runAt ?? null,
+      delayMs: assertInt('delayMs', o.delayMs ?? 0, 0, 100 * 365 * 24 * 3600 * 1000),
+      metadataJson: o.metadata === undefined ? null : encodeJsonObject('metadata', o.metadata, MAX_METADATA_BYTES),
+    };
+  }
+
+  #rows(requests: readonly JobRequest[], extra: EnqueueOptions | undefined): InsertRow[] {
+    if (!Array.isArray(requests)) throw new InvalidOptionError('enqueueMany: pass an array of job requests.');
+    return requests.map((r) => this.#row(r, extra));
+  }
+
+  async #insert(ex: ReturnType<Adapter<Tx>['autocommit']>, rows: InsertRow[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      ids.push(...(await this.dialect.insert(ex, rows.slice(i, i + INSERT_CHUNK), this.clock.sqlNow())));
+    }
+    return ids;
+  }
+
+  /**
+   * Inserts a job inside the caller's open transaction: it commits or rolls back with the
+   * caller's own writes, and no worker can see it before the commit.
+   *
+   * @param tx your ORM's transaction handle (refused with `NotInTransactionError` if it is not one)
+   * @returns the new job's id
+   * @example
+   * ```ts
+   * await knex.transaction(async (trx) => {
+   *   const [order] = await trx('orders').insert({ total: 42 }).returning('id');
+   *   await jobs.enqueue(trx, sendEmail({ orderId: String(order.id) }));
+   * });
+   * ```
+   */
+  async enqueue<Args>(tx: Tx, request: JobRequest<Args>, options?: EnqueueOptions): Promise<string> {
+    const row = this.#row(request as JobRequest, options);
+    const [id] = await this.dialect.insert(this.adapter.bind(tx), [row], this.clock.sqlNow());
+    return id!;
+  }
+
+  /** Inserts many jobs inside the caller's transaction, one statement per 500 jobs. `options` apply to all. */
+  async enqueueMany(tx: Tx, requests: readonly JobRequest[], options?: EnqueueOptions): Promise<string[]> {
+    const rows = this.#rows(requests, options);
+    if (rows.length === 0) return [];
+    return this.#insert(this.adapter.bind(tx), rows);
+  }
+
+  /**
+   * {@link Jobs.enqueue} for synchronous drivers (better-sqlite3), whose transaction functions
+   * cannot await: the insert runs before this returns, and failures throw inside your transaction.
+   */
+  enqueueSync<Args>(tx: Tx, request: JobRequest<Args>, options?: EnqueueOptions): string {
+    return this.enqueueManySync(tx, [request as JobRequest], options)[0]!;
+  }
+
+  /** {@link Jobs.enqueueMany} for synchronous drivers. */
+  enqueueManySync(tx: Tx, requests: readonly JobRequest[], options?: EnqueueOptions): string[] {
+    const rows = this.#rows(requests, options);
+    const ex = this.adapter.bind(tx);
+    const ids: string[] = [];
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+      ids.push(...this.dialect.insertSync(ex, rows.slice(i, i + INSERT_CHUNK), this.clock.sqlNow()));
+    }
+    return ids;
+  }
+
+  /**
+   * Inserts a job on the adapter's own connection, committed on its own: **not** atomic with
+   * anything else you write. Use it where there is no business transaction (a cron trigger,
+   * a script); inside a transaction use {@link Jobs.enqueue}.
+   */
+  async enqueueAutocommit<Args>(request: JobRequest<Args>, options?: EnqueueOptions): Promise<string> {
+    const [id] = await this.enqueueManyAutocommit([request as JobRequest], options);
+    return id!;
+  }
+
+  /** Many jobs on the adapter's own connection, committed on their own. See {@link Jobs.enqueueAutocommit}. */
+  async enqueueManyAutocommit(requests: readonly JobRequest[], options?: EnqueueOptions): Promise<string[]> {
+    const rows = this.#rows(requests, options);
+    if (rows.length === 0) return [];
+    if (rows.length <= INSERT_CHUNK) return this.#insert(this.adapter.autocommit(), rows);
+    // Several chunks: one transaction, so a failure leaves none of them behind.
+    return this.adapter.transaction((ex) => this.#insert(ex, rows));
+  }
+
+  /**
+   * Cancels a job that has not started: `available` (due, scheduled or waiting to retry) → `cancelled`.
+   * @returns true if this call cancelled it; false if it does not exist, is running or already finished
+   */
+  async cancel(id: string | number | bigint): Promise<boolean> {
+    const text = String(id);
+    if (!/^\d{1,20}$/.test(text)) throw new InvalidOptionError(`cancel: job id must be a positive integer, got ${JSON.stringify(text).slice(0, 40)}.`);
+    return this.dialect.cancel(this.adapter.autocommit(), text, this.clock.sqlNow());
+  }
+
+  /** Checks the database version and that the jobs table has every column. Throws a typed error if not. */
+  async verify(): Promise<void> {
+    await this.dialect.verify(this.adapter.autocommit());
+  }
+
+  /** @internal The dispatcher's view of the database. */
+  dispatcherDb(): DispatcherDb {
+    return {
+      autocommit: this.adapter.autocommit(),
+      transaction: (fn, opts) => this.adapter.transaction(fn, opts),
+    };
+  }
+
+  /**
+   * Starts a dispatcher in this process: it checks the schema, then claims due jobs of its
+   * queues and runs their handlers until {@link Worker.stop}.
+   *
+   * @example
+   * ```ts
+   * const worker = await jobs.work({ queues: ['default', 'emails'], concurrency: 20 });
+   * process.on('SIGTERM', () => void worker.stop());
+   * ```
+   */
+  async work(options: WorkOptions = {}): Promise<Worker> {
+    const worker = this.createWorker(options);
+    await worker.start();
+    return worker;
+  }
+
+  /**
+   * Creates a dispatcher without starting it, so listeners can be attached before its first
+   * claim; `await worker.start()` then runs it. {@link Jobs.work} does both.
+   */
+  createWorker(options: WorkOptions = {}): Worker {
+    return new Worker(this as Jobs<unknown>, options);
+  }
+}
+
+/**
+ * Creates a client for one jobs table through one adapter.
+ *
+ * @example
+ * ```ts
+ * const jobs = createJobs({ adapter: knexAdapter(knex), jobs: [sendEmail] });
+ * ```
+ */
+export function createJobs<Tx>(options: CreateJobsOptions<Tx>): Jobs<Tx> {
+  return new Jobs(options);
+}

@@ -1,0 +1,66 @@
+/**
+ * The dialect seam: one implementation per database owns every statement the engine runs.
+ * The engine calls these operations and never writes SQL itself.
+ *
+ * @internal Not semver-stable: dialects may be reshaped between minor versions.
+ */
+import type { Adapter, DialectName, Executor } from '../sql/executor.ts';
+import type { ClaimedJob, Fence, InsertRow } from '../job.ts';
+
+/** A statement ready to run: SQL with `?` placeholders and its encoded parameters. */
+export interface Statement {
+  /** A stable dotted name for logs and tests, e.g. `claim.update`. */
+  readonly name: string;
+  readonly sql: string;
+  readonly params: (string | number | null)[];
+}
+
+/** The dispatcher's access to the database: autocommit statements and short transactions. */
+export interface DispatcherDb {
+  autocommit: Executor;
+  transaction: Adapter<unknown>['transaction'];
+}
+
+export interface ClaimParams {
+  queues: readonly string[];
+  limit: number;
+  workerId: string;
+  leaseMs: number;
+  now: Date | null;
+}
+
+export interface FailParams extends Fence {
+  /** `available` to retry after `delayMs`, `discarded` to give up. */
+  to: 'available' | 'discarded';
+  delayMs: number;
+  errorJson: string;
+  now: Date | null;
+}
+
+/** The operations the engine needs from a database. */
+export interface Dialect {
+  readonly name: DialectName;
+  /** Inserts a batch of jobs through `ex` (the caller's transaction or an autocommit executor); returns ids in order. */
+  insert(ex: Executor, rows: readonly InsertRow[], now: Date | null): Promise<string[]>;
+  /**
+   * The same insert for synchronous drivers, whose transactions cannot await. Throws
+   * {@link StateError} where the executor has no synchronous path.
+   */
+  insertSync(ex: Executor, rows: readonly InsertRow[], now: Date | null): string[];
+  /** Claims up to `limit` due jobs for one worker, taking a lease on each. */
+  claim(db: DispatcherDb, params: ClaimParams): Promise<ClaimedJob[]>;
+  /** Marks executions completed; returns the ids whose fence still held. */
+  complete(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<Set<string>>;
+  /** Records a failure: retry later or discard. False when the fence no longer held. */
+  fail(db: DispatcherDb, params: FailParams): Promise<boolean>;
+  /** Returns executions to `available` without using up their attempt (graceful stop). */
+  release(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<number>;
+  /** Pushes lease expiry forward; returns the ids whose fence still held. */
+  extendLeases(db: DispatcherDb, fences: readonly Fence[], leaseMs: number, now: Date | null): Promise<Set<string>>;
+  /** Returns up to `limit` jobs whose lease expired to `available` (or `discarded` when out of attempts). */
+  rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number>;
+  /** Cancels a job that is not running yet. True when it was cancelled. */
+  cancel(ex: Executor, id: string, now: Date | null): Promise<boolean>;
+  /** Fails fast on an unsupported server version or a missing table or column. */
+  verify(ex: Executor): Promise<void>;
+}

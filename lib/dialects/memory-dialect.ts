@@ -1,0 +1,216 @@
+/**
+ * The in-memory store: the same operations as the SQL dialects, on plain objects, for unit tests
+ * and development. Transactions buffer inserts and apply them on commit, so rollback semantics
+ * match the SQL databases.
+ *
+ * @internal
+ */
+import { randomUUID } from 'node:crypto';
+import { StateError } from '../errors.ts';
+import type { ClaimedJob, Fence, InsertRow, JobErrorEntry, JobState } from '../job.ts';
+import type { Executor } from '../sql/executor.ts';
+import type { ClaimParams, Dialect, DispatcherDb, FailParams } from './dialect.ts';
+
+/** One job row of the memory store. */
+export interface MemoryJobRow {
+  id: number;
+  queue: string;
+  kind: string;
+  args: string;
+  state: JobState;
+  priority: number;
+  attempt: number;
+  maxAttempts: number;
+  runAt: number;
+  attemptedAt: number | null;
+  finalizedAt: number | null;
+  createdAt: number;
+  leaseToken: string | null;
+  lockedBy: string | null;
+  leaseExpiresAt: number | null;
+  errors: JobErrorEntry[] | null;
+  metadata: string | null;
+}
+
+/** The shared state of one memory database. */
+export class MemoryStore {
+  readonly rows = new Map<number, MemoryJobRow>();
+  nextId = 1;
+}
+
+/** What a memory executor carries: the store, and the open transaction's buffer if any. */
+export interface MemoryExecutor extends Executor {
+  readonly store: MemoryStore;
+  readonly pending: MemoryJobRow[] | null;
+}
+
+function storeOf(ex: Executor): MemoryExecutor {
+  const m = ex as Partial<MemoryExecutor>;
+  if (!m.store) throw new StateError('The memory dialect needs an executor from memoryAdapter().');
+  return m as MemoryExecutor;
+}
+
+export class MemoryDialect implements Dialect {
+  readonly name = 'memory' as const;
+
+  #rows(ex: Executor): MemoryJobRow[] {
+    return [...storeOf(ex).store.rows.values()];
+  }
+
+  insertSync(ex: Executor, rows: readonly InsertRow[], now: Date | null): string[] {
+    const m = storeOf(ex);
+    const t = (now ?? new Date()).getTime();
+    const ids: string[] = [];
+    for (const r of rows) {
+      const row: MemoryJobRow = {
+        id: m.store.nextId++,
+        queue: r.queue,
+        kind: r.kind,
+        args: r.argsJson,
+        state: 'available',
+        priority: r.priority,
+        attempt: 0,
+        maxAttempts: r.maxAttempts,
+        runAt: r.runAt ? r.runAt.getTime() : t + r.delayMs,
+        attemptedAt: null,
+        finalizedAt: null,
+        createdAt: t,
+        leaseToken: null,
+        lockedBy: null,
+        leaseExpiresAt: null,
+        errors: null,
+        metadata: r.metadataJson,
+      };
+      if (m.pending) m.pending.push(row);
+      else m.store.rows.set(row.id, row);
+      ids.push(String(row.id));
+    }
+    return ids;
+  }
+
+  async insert(ex: Executor, rows: readonly InsertRow[], now: Date | null): Promise<string[]> {
+    return this.insertSync(ex, rows, now);
+  }
+
+  async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
+    const t = (p.now ?? new Date()).getTime();
+    const due = this.#rows(db.autocommit)
+      .filter((r) => r.state === 'available' && p.queues.includes(r.queue) && r.runAt <= t)
+      .sort((a, b) => a.priority - b.priority || a.runAt - b.runAt || a.id - b.id)
+      .slice(0, p.limit);
+    return due.map((r) => {
+      r.state = 'running';
+      r.attempt += 1;
+      r.attemptedAt = t;
+      r.leaseToken = randomUUID();
+      r.lockedBy = p.workerId;
+      r.leaseExpiresAt = t + p.leaseMs;
+      return {
+        id: String(r.id),
+        queue: r.queue,
+        kind: r.kind,
+        args: r.args,
+        metadata: r.metadata,
+        attempt: r.attempt,
+        maxAttempts: r.maxAttempts,
+        priority: r.priority,
+        runAt: new Date(r.runAt),
+        createdAt: new Date(r.createdAt),
+        leaseToken: r.leaseToken,
+      };
+    });
+  }
+
+  #fenced(ex: Executor, f: Fence): MemoryJobRow | undefined {
+    const r = storeOf(ex).store.rows.get(Number(f.id));
+    return r && r.state === 'running' && r.leaseToken === f.token ? r : undefined;
+  }
+
+  async complete(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<Set<string>> {
+    const t = (now ?? new Date()).getTime();
+    const done = new Set<string>();
+    for (const f of fences) {
+      const r = this.#fenced(db.autocommit, f);
+      if (!r) continue;
+      r.state = 'completed';
+      r.finalizedAt = t;
+      r.leaseExpiresAt = null;
+      done.add(f.id);
+    }
+    return done;
+  }
+
+  async fail(db: DispatcherDb, p: FailParams): Promise<boolean> {
+    const r = this.#fenced(db.autocommit, p);
+    if (!r) return false;
+    const t = (p.now ?? new Date()).getTime();
+    (r.errors ??= []).push(JSON.parse(p.errorJson) as JobErrorEntry);
+    r.leaseExpiresAt = null;
+    if (p.to === 'discarded') {
+      r.state = 'discarded';
+      r.finalizedAt = t;
+    } else {
+      r.state = 'available';
+      r.runAt = t + p.delayMs;
+    }
+    return true;
+  }
+
+  async release(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<number> {
+    const t = (now ?? new Date()).getTime();
+    let n = 0;
+    for (const f of fences) {
+      const r = this.#fenced(db.autocommit, f);
+      if (!r) continue;
+      r.state = 'available';
+      r.attempt -= 1;
+      r.runAt = t;
+      r.leaseExpiresAt = null;
+      n++;
+    }
+    return n;
+  }
+
+  async extendLeases(db: DispatcherDb, fences: readonly Fence[], leaseMs: number, now: Date | null): Promise<Set<string>> {
+    const t = (now ?? new Date()).getTime();
+    const held = new Set<string>();
+    for (const f of fences) {
+      const r = this.#fenced(db.autocommit, f);
+      if (!r) continue;
+      r.leaseExpiresAt = t + leaseMs;
+      held.add(f.id);
+    }
+    return held;
+  }
+
+  async rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number> {
+    const t = (now ?? new Date()).getTime();
+    const expired = this.#rows(db.autocommit)
+      .filter((r) => r.state === 'running' && r.leaseExpiresAt !== null && r.leaseExpiresAt < t)
+      .slice(0, limit);
+    for (const r of expired) {
+      (r.errors ??= []).push({ ...(JSON.parse(errorJson) as JobErrorEntry), attempt: r.attempt });
+      r.leaseExpiresAt = null;
+      r.runAt = t;
+      if (r.attempt >= r.maxAttempts) {
+        r.state = 'discarded';
+        r.finalizedAt = t;
+      } else {
+        r.state = 'available';
+      }
+    }
+    return expired.length;
+  }
+
+  async cancel(ex: Executor, id: string, now: Date | null): Promise<boolean> {
+    const r = storeOf(ex).store.rows.get(Number(id));
+    if (!r || r.state !== 'available') return false;
+    r.state = 'cancelled';
+    r.finalizedAt = (now ?? new Date()).getTime();
+    return true;
+  }
+
+  async verify(ex: Executor): Promise<void> {
+    storeOf(ex);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * MariaDB 10.6+ (10.6 for SKIP LOCKED; INSERT … RETURNING since 10.5). MySQL 8 has no
+ * INSERT … RETURNING and is refused with a clear error until it has its own insert path.
+ *
+ * @internal
+ */
+import { UnsupportedDatabaseError } from '../errors.ts';
+import type { ClaimedJob } from '../job.ts';
+import type { Executor } from '../sql/executor.ts';
+import type { ClaimParams, DispatcherDb } from './dialect.ts';
+import { SqlDialect, parseVersion, type SqlFlavor } from './sql-dialect.ts';
+
+/** `2030-01-02 03:04:05.678`: DATETIME(3) holds UTC wall time, so the zone is dropped on purpose. */
+function utcDatetime(d: Date): string {
+  return d.toISOString().replace('T', ' ').replace('Z', '');
+}
+
+export const mysqlFlavor: SqlFlavor = {
+  name: 'mysql',
+  quote: (ident) => ident.split('.').map((p) => `\`${p}\``).join('.'),
+  // DATETIME has no zone; UTC_TIMESTAMP keeps the session time zone out of every comparison.
+  nowSql: 'UTC_TIMESTAMP(3)',
+  encodeTime: utcDatetime,
+  timePlaceholder: '?',
+  jsonPlaceholder: '?',
+  plusMs: (expr) => `(${expr} + INTERVAL (? * 1000) MICROSECOND)`,
+  // Plain arithmetic: UNIX_TIMESTAMP() would read the DATETIME in the session time zone.
+  timeMs: (col) => `(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', ${col}) DIV 1000)`,
+  jsonText: (col) => `CAST(${col} AS CHAR)`,
+  appendJson: (col, value) => `JSON_ARRAY_APPEND(COALESCE(${col}, JSON_ARRAY()), '$', JSON_EXTRACT(${value}, '$'))`,
+  withAttempt: (value, attempt) => `JSON_SET(${value}, '$.attempt', ${attempt})`,
+  uuidSql: 'UUID()',
+  updateReturning: false,
+};
+
+export class MysqlDialect extends SqlDialect {
+  protected readonly ddlHint: string;
+
+  constructor(table: string) {
+    super(mysqlFlavor, table);
+    this.ddlHint = `schema/mysql/0001_create_jobs.sql${table === 'concordia_jobs' ? '' : ` (with the table renamed to ${table})`}`;
+  }
+
+  async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
+    // MariaDB refuses `UPDATE … WHERE id IN (SELECT … LIMIT)` and has no UPDATE … RETURNING:
+    // lock the ids, update them by primary key, read them back, all in one short transaction.
+    return db.transaction(async (tx) => {
+      const s = this.builder();
+      const pick =
+        `SELECT id FROM ${this.t} WHERE state = 'available' AND queue IN (${s.list(p.queues)}) ` +
+        `AND run_at <= ${s.now(p.now)} ORDER BY priority, run_at, id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED`;
+      const ids = (await tx.query(pick, s.params)).map((r) => String(r['id']));
+      if (ids.length === 0) return [];
+      const u = this.builder();
+      const update =
+        `UPDATE ${this.t} SET state = 'running', attempt = attempt + 1, attempted_at = ${u.now(p.now)}, ` +
+        `lease_token = ${this.f.uuidSql}, locked_by = ${u.p(p.workerId)}, lease_expires_at = ${u.nowPlus(p.now, p.leaseMs)} ` +
+        `WHERE id IN (${u.list(ids)})`;
+      await tx.execute(update, u.params);
+      const r = this.builder();
+      const rows = await tx.query(`SELECT ${this.jobColumns} FROM ${this.t} WHERE id IN (${r.list(ids)})`, r.params);
+      return this.sortJobs(rows.map((row) => this.decodeJob(row)));
+    });
+  }
+
+  async rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number> {
+    const b = this.builder();
+    const set = this.rescueSet(b, errorJson, now);
+    const sql = `UPDATE ${this.t} SET ${set} WHERE state = 'running' AND lease_expires_at < ${b.now(now)} ORDER BY lease_expires_at LIMIT ${limit}`;
+    return db.autocommit.execute(sql, b.params);
+  }
+
+  protected async checkVersion(ex: Executor): Promise<void> {
+    const rows = await ex.query('SELECT VERSION() AS v', []);
+    const text = String(rows[0]?.['v'] ?? '');
+    const [major, minor] = parseVersion(text);
+    if (!/mariadb/i.test(text)) {
+      throw new UnsupportedDatabaseError(
+        `MySQL ${text} is not supported yet: Concordia needs INSERT … RETURNING, which MySQL lacks. Use MariaDB 10.6 or newer.`,
+      );
+    }
+    if (major < 10 || (major === 10 && minor < 6)) {
+      throw new UnsupportedDatabaseError(`MariaDB 10.6 or newer is required for SKIP LOCKED (found ${text}).`);
+    }
+  }
+
+  protected async listColumns(ex: Executor): Promise<string[]> {
+    const [schema, table] = this.table.includes('.') ? this.table.split('.') : [null, this.table];
+    const rows = await ex.query(
+      'SELECT column_name AS c FROM information_schema.columns WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?',
+      [schema ?? null, table ?? this.table],
+    );
+    return rows.map((r) => String(r['c']));
+  }
+}

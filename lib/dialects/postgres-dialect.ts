@@ -1,0 +1,77 @@
+/**
+ * PostgreSQL 13+ (13 for the built-in `gen_random_uuid()`).
+ *
+ * @internal
+ */
+import { UnsupportedDatabaseError } from '../errors.ts';
+import type { ClaimedJob } from '../job.ts';
+import type { Executor } from '../sql/executor.ts';
+import type { ClaimParams, DispatcherDb } from './dialect.ts';
+import { SqlDialect, type SqlFlavor } from './sql-dialect.ts';
+
+export const postgresFlavor: SqlFlavor = {
+  name: 'postgres',
+  quote: (ident) => ident.split('.').map((p) => `"${p}"`).join('.'),
+  nowSql: 'now()',
+  encodeTime: (d) => d.toISOString(),
+  timePlaceholder: '?::timestamptz',
+  jsonPlaceholder: '?::jsonb',
+  plusMs: (expr) => `(${expr} + ?::float8 * interval '1 millisecond')`,
+  // float8 holds epoch milliseconds exactly and reaches JS as a number through every driver.
+  timeMs: (col) => `(extract(epoch from ${col}) * 1000)::float8`,
+  jsonText: (col) => `${col}::text`,
+  appendJson: (col, value) => `COALESCE(${col}, '[]'::jsonb) || jsonb_build_array(${value})`,
+  withAttempt: (value, attempt) => `jsonb_set(${value}, '{attempt}', to_jsonb(${attempt}))`,
+  uuidSql: 'gen_random_uuid()::text',
+  updateReturning: true,
+};
+
+export class PostgresDialect extends SqlDialect {
+  protected readonly ddlHint: string;
+
+  constructor(table: string) {
+    super(postgresFlavor, table);
+    this.ddlHint = `schema/postgres/0001_create_jobs.sql${table === 'concordia_jobs' ? '' : ` (with the table renamed to ${table})`}`;
+  }
+
+  async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
+    const b = this.builder();
+    // MATERIALIZED keeps the planner from inlining the CTE into a nested loop that re-runs the
+    // LIMITed, locking subquery once per outer row (it would then claim more than `limit`).
+    const pick =
+      `SELECT id AS job_id FROM ${this.t} WHERE state = 'available' AND queue IN (${b.list(p.queues)}) ` +
+      `AND run_at <= ${b.now(p.now)} ORDER BY priority, run_at, id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED`;
+    const sql =
+      `WITH picked AS MATERIALIZED (${pick}) UPDATE ${this.t} SET state = 'running', attempt = attempt + 1, ` +
+      `attempted_at = ${b.now(p.now)}, lease_token = ${this.f.uuidSql}, locked_by = ${b.p(p.workerId)}, ` +
+      `lease_expires_at = ${b.nowPlus(p.now, p.leaseMs)} FROM picked WHERE id = picked.job_id RETURNING ${this.jobColumns}`;
+    const rows = await db.autocommit.query(sql, b.params);
+    return this.sortJobs(rows.map((r) => this.decodeJob(r)));
+  }
+
+  async rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number> {
+    const b = this.builder();
+    const pick =
+      `SELECT id AS job_id FROM ${this.t} WHERE state = 'running' AND lease_expires_at < ${b.now(now)} ` +
+      `ORDER BY lease_expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+    const sql = `WITH expired AS MATERIALIZED (${pick}) UPDATE ${this.t} SET ${this.rescueSet(b, errorJson, now)} FROM expired WHERE id = expired.job_id`;
+    return db.autocommit.execute(sql, b.params);
+  }
+
+  protected async checkVersion(ex: Executor): Promise<void> {
+    const rows = await ex.query('SELECT current_setting(\'server_version_num\') AS v', []);
+    const num = Number(rows[0]?.['v']);
+    if (!(num >= 130000)) {
+      throw new UnsupportedDatabaseError(`PostgreSQL 13 or newer is required (found server_version_num ${String(rows[0]?.['v'])}).`);
+    }
+  }
+
+  protected async listColumns(ex: Executor): Promise<string[]> {
+    const [schema, table] = this.table.includes('.') ? this.table.split('.') : [null, this.table];
+    const rows = await ex.query(
+      'SELECT column_name AS c FROM information_schema.columns WHERE table_schema = COALESCE(?::text, current_schema()::text) AND table_name = ?',
+      [schema ?? null, table ?? this.table],
+    );
+    return rows.map((r) => String(r['c']));
+  }
+}

@@ -1,0 +1,320 @@
+/**
+ * The statements every SQL database shares, written once against a {@link SqlFlavor}: the small
+ * set of expressions (quoting, time, JSON, UUID) in which PostgreSQL, MariaDB and SQLite differ.
+ * Where a database needs a different shape of statement (the claim), its dialect overrides it.
+ *
+ * @internal
+ */
+import { SchemaMismatchError, StateError } from '../errors.ts';
+import { JOB_COLUMNS, type ClaimedJob, type Fence, type InsertRow } from '../job.ts';
+import type { DialectName, Executor, SqlParam, SqlRow } from '../sql/executor.ts';
+import type { ClaimParams, Dialect, DispatcherDb, FailParams, Statement } from './dialect.ts';
+
+/** The expressions in which the SQL databases differ. */
+export interface SqlFlavor {
+  readonly name: Exclude<DialectName, 'memory'>;
+  /** Quotes a validated identifier (schema-qualified names are split on the dot). */
+  quote(ident: string): string;
+  /** The database's current time, as an expression. */
+  readonly nowSql: string;
+  /** Encodes a JS date as a bound parameter value. */
+  encodeTime(date: Date): SqlParam;
+  /** The placeholder text for a bound time (may carry a cast). */
+  readonly timePlaceholder: string;
+  /** The placeholder text for bound JSON text. */
+  readonly jsonPlaceholder: string;
+  /** `expr` plus a bound number of milliseconds (the placeholder is the only `?`). */
+  plusMs(expr: string): string;
+  /** A column's time as integer epoch milliseconds. */
+  timeMs(col: string): string;
+  /** A JSON column as text. */
+  jsonText(col: string): string;
+  /** Appends a bound JSON value (`valueSql`) to a JSON array column that may be NULL. */
+  appendJson(col: string, valueSql: string): string;
+  /** A bound JSON object (`valueSql`) with its `attempt` key set from a column. */
+  withAttempt(valueSql: string, attemptCol: string): string;
+  /** A fresh random token per row. */
+  readonly uuidSql: string;
+  /** Whether UPDATE … RETURNING exists (MariaDB and MySQL have none). */
+  readonly updateReturning: boolean;
+}
+
+/** Collects SQL text and its parameters in step, so a placeholder is never out of place. */
+export class SqlBuilder {
+  readonly params: SqlParam[] = [];
+  #flavor: SqlFlavor;
+  constructor(flavor: SqlFlavor) {
+    this.#flavor = flavor;
+  }
+  /** A plain bound value. */
+  p(value: SqlParam): string {
+    this.params.push(value);
+    return '?';
+  }
+  /** A list of bound values for `IN (…)`. */
+  list(values: readonly SqlParam[]): string {
+    return values.map((v) => this.p(v)).join(', ');
+  }
+  json(text: string | null): string {
+    this.params.push(text);
+    return this.#flavor.jsonPlaceholder;
+  }
+  /** Current time: the bound fake time in tests, the database clock otherwise. */
+  now(now: Date | null): string {
+    if (now === null) return this.#flavor.nowSql;
+    this.params.push(this.#flavor.encodeTime(now));
+    return this.#flavor.timePlaceholder;
+  }
+  /** Current time plus `ms` milliseconds. */
+  nowPlus(now: Date | null, ms: number): string {
+    const base = this.now(now);
+    if (ms === 0) return base;
+    const sql = this.#flavor.plusMs(base);
+    this.params.push(ms);
+    return sql;
+  }
+  time(date: Date): string {
+    this.params.push(this.#flavor.encodeTime(date));
+    return this.#flavor.timePlaceholder;
+  }
+}
+
+function toDate(value: unknown): Date {
+  if (value instanceof Date) return value;
+  if (typeof value === 'number' || typeof value === 'bigint') return new Date(Number(value));
+  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)) return new Date(Number(value));
+  if (typeof value === 'string') return new Date(value);
+  return new Date(Number.NaN);
+}
+
+function toStr(value: unknown): string {
+  return typeof value === 'string' ? value : String(value);
+}
+
+/** Sorts numeric id strings ascending without losing precision past 2^53. */
+export function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+/** The shared SQL dialect; per-database subclasses override the claim and the version check. */
+export abstract class SqlDialect implements Dialect {
+  readonly name: Exclude<DialectName, 'memory'>;
+  protected readonly f: SqlFlavor;
+  /** The quoted table name. */
+  protected readonly t: string;
+  protected readonly table: string;
+  /** The select list a claim returns, with times as epoch ms and JSON as text. */
+  protected readonly jobColumns: string;
+
+  constructor(flavor: SqlFlavor, table: string) {
+    this.f = flavor;
+    this.name = flavor.name;
+    this.table = table;
+    this.t = flavor.quote(table);
+    this.jobColumns = [
+      'id',
+      'queue',
+      'kind',
+      `${flavor.jsonText('args')} AS args`,
+      `${flavor.jsonText('metadata')} AS metadata`,
+      'attempt',
+      'max_attempts',
+      'priority',
+      `${flavor.timeMs('run_at')} AS run_at_ms`,
+      `${flavor.timeMs('created_at')} AS created_at_ms`,
+      'lease_token',
+    ].join(', ');
+  }
+
+  protected builder(): SqlBuilder {
+    return new SqlBuilder(this.f);
+  }
+
+  protected statement(name: string, b: SqlBuilder, sql: string): Statement {
+    return { name, sql, params: b.params };
+  }
+
+  insertStatement(rows: readonly InsertRow[], now: Date | null): Statement {
+    const b = this.builder();
+    // Placeholders are numbered in text order, so each value is bound where it is written.
+    const values = rows.map(
+      (r) =>
+        `(${b.p(r.queue)}, ${b.p(r.kind)}, ${b.json(r.argsJson)}, ${b.p(r.priority)}, ${b.p(r.maxAttempts)}, ` +
+        `${r.runAt ? b.time(r.runAt) : b.nowPlus(now, r.delayMs)}, ${b.now(now)}, ${b.json(r.metadataJson)})`,
+    );
+    // INSERT … RETURNING exists on PostgreSQL, SQLite ≥ 3.35 and MariaDB ≥ 10.5.
+    const sql =
+      `INSERT INTO ${this.t} (queue, kind, args, priority, max_attempts, run_at, created_at, metadata) ` +
+      `VALUES ${values.join(', ')} RETURNING id`;
+    return this.statement('jobs.insert', b, sql);
+  }
+
+  insertedIds(rows: SqlRow[]): string[] {
+    // Every database here numbers a multi-row VALUES list in order; sorting guards against a
+    // driver that reorders the RETURNING rows.
+    return rows.map((r) => toStr(r['id'] ?? Object.values(r)[0])).sort(compareIds);
+  }
+
+  async insert(ex: Executor, rows: readonly InsertRow[], now: Date | null): Promise<string[]> {
+    const st = this.insertStatement(rows, now);
+    return this.insertedIds(await ex.query(st.sql, st.params));
+  }
+
+  insertSync(ex: Executor, rows: readonly InsertRow[], now: Date | null): string[] {
+    if (!ex.sync) throw new StateError('This adapter has no synchronous path: use the async enqueue() instead of enqueueSync().');
+    const st = this.insertStatement(rows, now);
+    return this.insertedIds(ex.sync.query(st.sql, st.params));
+  }
+
+  abstract claim(db: DispatcherDb, params: ClaimParams): Promise<ClaimedJob[]>;
+
+  protected decodeJob(row: SqlRow): ClaimedJob {
+    return {
+      id: toStr(row['id']),
+      queue: toStr(row['queue']),
+      kind: toStr(row['kind']),
+      args: row['args'],
+      metadata: row['metadata'] ?? null,
+      attempt: Number(row['attempt']),
+      maxAttempts: Number(row['max_attempts']),
+      priority: Number(row['priority']),
+      runAt: toDate(row['run_at_ms']),
+      createdAt: toDate(row['created_at_ms']),
+      leaseToken: toStr(row['lease_token']),
+    };
+  }
+
+  /** Orders claimed rows as the claim query ranks them (RETURNING gives no order). */
+  protected sortJobs(jobs: ClaimedJob[]): ClaimedJob[] {
+    return jobs.sort(
+      (a, b) => a.priority - b.priority || a.runAt.getTime() - b.runAt.getTime() || compareIds(a.id, b.id),
+    );
+  }
+
+  /** The `WHERE` for a set of fences: ids and tokens are each unique per claim, so two IN lists are exact. */
+  protected fenceWhere(b: SqlBuilder, fences: readonly Fence[]): string {
+    return `id IN (${b.list(fences.map((x) => x.id))}) AND lease_token IN (${b.list([...new Set(fences.map((x) => x.token))])}) AND state = 'running'`;
+  }
+
+  /**
+   * Runs a fenced UPDATE over many jobs and returns the ids it changed. Without UPDATE …
+   * RETURNING (MariaDB), a short count check decides whether a follow-up read is needed.
+   */
+  protected async fencedUpdate(
+    db: DispatcherDb,
+    name: string,
+    fences: readonly Fence[],
+    set: (b: SqlBuilder) => string,
+    resultState: 'completed' | 'running',
+  ): Promise<Set<string>> {
+    if (fences.length === 0) return new Set();
+    const b = this.builder();
+    const assignments = set(b);
+    const where = this.fenceWhere(b, fences);
+    const sql = `UPDATE ${this.t} SET ${assignments} WHERE ${where}`;
+    if (this.f.updateReturning) {
+      const rows = await db.autocommit.query(`${sql} RETURNING id`, b.params);
+      return new Set(rows.map((r) => toStr(r['id'])));
+    }
+    const count = await db.autocommit.execute(sql, b.params);
+    if (count === fences.length) return new Set(fences.map((x) => x.id));
+    // Some fences failed: the rows that now carry our token in the target state are ours.
+    const v = this.builder();
+    const check = `SELECT id FROM ${this.t} WHERE id IN (${v.list(fences.map((x) => x.id))}) AND lease_token IN (${v.list([...new Set(fences.map((x) => x.token))])}) AND state = '${resultState}'`;
+    const rows = await db.autocommit.query(check, v.params);
+    void name;
+    return new Set(rows.map((r) => toStr(r['id'])));
+  }
+
+  complete(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<Set<string>> {
+    return this.fencedUpdate(
+      db,
+      'jobs.complete',
+      fences,
+      (b) => `state = 'completed', finalized_at = ${b.now(now)}, lease_expires_at = NULL`,
+      'completed',
+    );
+  }
+
+  extendLeases(db: DispatcherDb, fences: readonly Fence[], leaseMs: number, now: Date | null): Promise<Set<string>> {
+    return this.fencedUpdate(
+      db,
+      'jobs.extend_leases',
+      fences,
+      (b) => `lease_expires_at = ${b.nowPlus(now, leaseMs)}`,
+      'running',
+    );
+  }
+
+  async fail(db: DispatcherDb, p: FailParams): Promise<boolean> {
+    const b = this.builder();
+    // Every template below binds its values in text order: placeholders are positional.
+    const errors = (): string => this.f.appendJson('errors', b.json(p.errorJson));
+    const set =
+      p.to === 'discarded'
+        ? `state = 'discarded', finalized_at = ${b.now(p.now)}, lease_expires_at = NULL, errors = ${errors()}`
+        : `state = 'available', run_at = ${b.nowPlus(p.now, p.delayMs)}, lease_expires_at = NULL, errors = ${errors()}`;
+    // MariaDB evaluates SET left to right; `errors` reads only itself, so the order is safe.
+    const sql = `UPDATE ${this.t} SET ${set} WHERE id = ${b.p(p.id)} AND lease_token = ${b.p(p.token)} AND state = 'running'`;
+    return (await db.autocommit.execute(sql, b.params)) === 1;
+  }
+
+  async release(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<number> {
+    if (fences.length === 0) return 0;
+    const b = this.builder();
+    const sql =
+      `UPDATE ${this.t} SET state = 'available', attempt = attempt - 1, run_at = ${b.now(now)}, lease_expires_at = NULL ` +
+      `WHERE ${this.fenceWhere(b, fences)}`;
+    return db.autocommit.execute(sql, b.params);
+  }
+
+  /** The SET list of a rescue; the WHERE differs per database. `state` goes last: MariaDB assigns left to right. */
+  protected rescueSet(b: SqlBuilder, errorJson: string, now: Date | null): string {
+    const exhausted = 'attempt >= max_attempts';
+    return (
+      `errors = ${this.f.appendJson('errors', this.f.withAttempt(b.json(errorJson), 'attempt'))}, ` +
+      `finalized_at = CASE WHEN ${exhausted} THEN ${b.now(now)} ELSE NULL END, run_at = ${b.now(now)}, lease_expires_at = NULL, ` +
+      `state = CASE WHEN ${exhausted} THEN 'discarded' ELSE 'available' END`
+    );
+  }
+
+  abstract rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number>;
+
+  async cancel(ex: Executor, id: string, now: Date | null): Promise<boolean> {
+    const b = this.builder();
+    const sql = `UPDATE ${this.t} SET state = 'cancelled', finalized_at = ${b.now(now)} WHERE id = ${b.p(id)} AND state = 'available'`;
+    return (await ex.execute(sql, b.params)) === 1;
+  }
+
+  /** Lists the table's columns, or an empty list when the table does not exist. */
+  protected abstract listColumns(ex: Executor): Promise<string[]>;
+  protected abstract checkVersion(ex: Executor): Promise<void>;
+  /** How to create the table, for the error message. */
+  protected abstract readonly ddlHint: string;
+
+  async verify(ex: Executor): Promise<void> {
+    await this.checkVersion(ex);
+    const present = new Set((await this.listColumns(ex)).map((c) => c.toLowerCase()));
+    if (present.size === 0) {
+      throw new SchemaMismatchError(
+        `The jobs table "${this.table}" does not exist on this ${this.name} database. Create it with ${this.ddlHint}, ` +
+          'or with your ORM\'s schema artifact from schema/ (see the README, "The jobs table").',
+        [],
+      );
+    }
+    const missing = JOB_COLUMNS.filter((c) => !present.has(c));
+    if (missing.length > 0) {
+      throw new SchemaMismatchError(
+        `The jobs table "${this.table}" lacks column(s) ${missing.join(', ')}. Compare it with ${this.ddlHint} ` +
+          'and migrate it (an older schema, or a hand-made table?).',
+        missing,
+      );
+    }
+  }
+}
+
+/** Parses `major.minor` out of a version string, e.g. `10.11.19-MariaDB` → [10, 11]. */
+export function parseVersion(text: string): [number, number] {
+  const m = /(\d+)\.(\d+)/.exec(text);
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+}

@@ -1,0 +1,75 @@
+/**
+ * SQLite 3.35+ (3.35 for RETURNING). Times are INTEGER epoch milliseconds, so they compare as
+ * numbers whatever wrote them.
+ *
+ * @internal
+ */
+import { UnsupportedDatabaseError } from '../errors.ts';
+import type { ClaimedJob } from '../job.ts';
+import type { Executor } from '../sql/executor.ts';
+import type { ClaimParams, DispatcherDb } from './dialect.ts';
+import { SqlDialect, parseVersion, type SqlFlavor } from './sql-dialect.ts';
+
+export const sqliteFlavor: SqlFlavor = {
+  name: 'sqlite',
+  quote: (ident) => ident.split('.').map((p) => `"${p}"`).join('.'),
+  // julianday() has millisecond precision on every SQLite version; unixepoch('subsec') needs 3.42.
+  nowSql: `CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)`,
+  encodeTime: (d) => d.getTime(),
+  timePlaceholder: '?',
+  jsonPlaceholder: '?',
+  plusMs: (expr) => `(${expr} + ?)`,
+  timeMs: (col) => col,
+  jsonText: (col) => col,
+  appendJson: (col, value) => `json_insert(COALESCE(${col}, '[]'), '$[#]', json(${value}))`,
+  withAttempt: (value, attempt) => `json_set(${value}, '$.attempt', ${attempt})`,
+  uuidSql: 'lower(hex(randomblob(16)))',
+  updateReturning: true,
+};
+
+export class SqliteDialect extends SqlDialect {
+  protected readonly ddlHint: string;
+
+  constructor(table: string) {
+    super(sqliteFlavor, table);
+    this.ddlHint = `schema/sqlite/0001_create_jobs.sql${table === 'concordia_jobs' ? '' : ` (with the table renamed to ${table})`}`;
+  }
+
+  async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
+    const b = this.builder();
+    // One UPDATE is one write transaction: SQLite takes the write lock when the statement
+    // starts, so no other writer can slip between the SELECT and the UPDATE and no read→write
+    // upgrade (which fails with SQLITE_BUSY without waiting) can happen.
+    const sql =
+      `UPDATE ${this.t} SET state = 'running', attempt = attempt + 1, attempted_at = ${b.now(p.now)}, ` +
+      `lease_token = ${this.f.uuidSql}, locked_by = ${b.p(p.workerId)}, lease_expires_at = ${b.nowPlus(p.now, p.leaseMs)} ` +
+      `WHERE id IN (SELECT id FROM ${this.t} WHERE state = 'available' AND queue IN (${b.list(p.queues)}) ` +
+      `AND run_at <= ${b.now(p.now)} ORDER BY priority, run_at, id LIMIT ${p.limit}) RETURNING ${this.jobColumns}`;
+    const rows = await db.autocommit.query(sql, b.params);
+    return this.sortJobs(rows.map((r) => this.decodeJob(r)));
+  }
+
+  async rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number> {
+    const b = this.builder();
+    const set = this.rescueSet(b, errorJson, now);
+    const sql =
+      `UPDATE ${this.t} SET ${set} WHERE id IN (SELECT id FROM ${this.t} WHERE state = 'running' ` +
+      `AND lease_expires_at < ${b.now(now)} ORDER BY lease_expires_at LIMIT ${limit})`;
+    return db.autocommit.execute(sql, b.params);
+  }
+
+  protected async checkVersion(ex: Executor): Promise<void> {
+    const rows = await ex.query('SELECT sqlite_version() AS v', []);
+    const text = String(rows[0]?.['v'] ?? '');
+    const [major, minor] = parseVersion(text);
+    if (major < 3 || (major === 3 && minor < 35)) {
+      throw new UnsupportedDatabaseError(`SQLite 3.35 or newer is required for RETURNING (found ${text}).`);
+    }
+  }
+
+  protected async listColumns(ex: Executor): Promise<string[]> {
+    const table = this.table.includes('.') ? this.table.split('.')[1]! : this.table;
+    const rows = await ex.query('SELECT name AS c FROM pragma_table_info(?)', [table]);
+    return rows.map((r) => String(r['c']));
+  }
+}

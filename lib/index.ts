@@ -1,0 +1,40 @@
+/**
+ * Concordia: a transactional job queue for the ORMs you already use.
+ *
+ * @packageDocumentation
+ */
+export { createJobs, Jobs, type CreateJobsOptions } from './client.ts';
+export { Worker, type WorkOptions, type WorkerEvents, type JobInfo, type DiscardReason } from './worker.ts';
+export {
+  defineJob,
+  type JobDefinition,
+  type AnyJobDefinition,
+  type JobConfig,
+  type JobDefaults,
+  type JobContext,
+  type JobHandler,
+  type JobRequest,
+  type EnqueueOptions,
+  type JsonCompatible,
+} from './job-definition.ts';
+export { type JobMiddleware, type JobExecution } from './middleware.ts';
+export { exponentialBackoff, defaultRetryPolicy, type RetryPolicy, type ExponentialBackoffOptions } from './retry-policy.ts';
+export { systemClock, FakeClock, type Clock, type TimerHandle } from './clock.ts';
+export { type Logger, silentLogger } from './logger.ts';
+export { TypedEmitter } from './events.ts';
+export type { JsonObject, JsonValue } from './validation.ts';
+export type { JobState, JobErrorEntry } from './job.ts';
+export {
+  type Adapter,
+  type Executor,
+  type DialectName,
+  type SqlParam,
+  type SqlRow,
+  type TransactionOptions,
+  type PlaceholderStyle,
+  type RawExecutor,
+  defineExecutor,
+  toDollarPlaceholders,
+  toCount,
+} from './sql/executor.ts';
+export * from './errors.ts';

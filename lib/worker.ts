@@ -1,0 +1,537 @@
+/**
+ * The dispatcher: claims due jobs, runs their handlers, records the outcomes.
+ *
+ * States: `new` → start() checks the schema → `running` → stop() → `stopping` → `stopped`.
+ *
+ * While running, one loop claims jobs (at most the free slots, one statement per claim) and
+ * starts their handlers without awaiting them. It claims again at once while claims come back
+ * full, waits for a free slot when all slots are busy, and otherwise sleeps for the poll interval.
+ * Beside it:
+ * - completions are buffered and flushed as one fenced UPDATE per flush;
+ * - failures are recorded one by one (each carries its own error and next run time);
+ * - a heartbeat extends the leases of running jobs in one statement per interval, and aborts
+ *   any handler whose lease was lost;
+ * - a rescuer returns jobs of dead workers (expired leases) to the queue.
+ * Every write after the claim is fenced on the job's lease token, so a worker that lost a job
+ * can never overwrite the newer execution's outcome.
+ *
+ * @module
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Clock, TimerHandle } from './clock.ts';
+import type { Jobs } from './client.ts';
+import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
+import { errorEntry } from './error-entry.ts';
+import { JobTimeoutError, LeaseLostError, ShutdownError, StateError, UnknownJobKindError } from './errors.ts';
+import { TypedEmitter } from './events.ts';
+import type { ClaimedJob, Fence } from './job.ts';
+import type { JobContext } from './job-definition.ts';
+import type { Logger } from './logger.ts';
+import { composeMiddleware, type JobMiddleware } from './middleware.ts';
+import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.ts';
+import { assertInt, assertName, type JsonObject } from './validation.ts';
+
+/** Options of {@link Jobs.work}. */
+export interface WorkOptions {
+  /** Queues to serve. Default: the client's default queue. */
+  queues?: readonly string[];
+  /** Handlers running at once. Default 10. */
+  concurrency?: number;
+  /** Sleep between claims when the queue is drained. Default 1,000 ms. */
+  pollIntervalMs?: number;
+  /** When failed jobs run again. Default: exponential backoff with jitter (1 s, ×2, at most 1 h). */
+  retryPolicy?: RetryPolicy;
+  /** How long stop() waits for running handlers before aborting and releasing them. Default 30,000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Wrappers around each execution, outermost first. */
+  middleware?: readonly JobMiddleware[];
+  /** How long a claim holds a job before other workers may rescue it. Default 30,000 ms. */
+  leaseMs?: number;
+  /** How often running jobs' leases are extended. Default 10,000 ms (must be below `leaseMs`). */
+  heartbeatMs?: number;
+  /** How often expired leases are looked for. Default 15,000 ms. */
+  rescueIntervalMs?: number;
+  /** This worker's name in the `locked_by` column. Default `host:pid:random`. */
+  workerId?: string;
+  /** Where warnings and errors go. Default `console`. */
+  logger?: Logger;
+}
+
+/** A job as events describe it (never its args). */
+export interface JobInfo {
+  id: string;
+  kind: string;
+  queue: string;
+  attempt: number;
+  maxAttempts: number;
+}
+
+/** Why a job was discarded. */
+export type DiscardReason = 'max_attempts' | 'unknown_kind' | 'invalid_args';
+
+/** The events a {@link Worker} emits, by name. */
+export interface WorkerEvents {
+  'job:started': { job: JobInfo };
+  'job:completed': { job: JobInfo; durationMs: number };
+  'job:retried': { job: JobInfo; error: unknown; delayMs: number };
+  'job:discarded': { job: JobInfo; error: unknown; reason: DiscardReason };
+  /** The job's outcome was not recorded: its lease had expired and it was rescued or re-claimed. */
+  'job:lease-lost': { job: JobInfo; during: 'complete' | 'fail' | 'heartbeat' };
+  /** Jobs of dead workers returned to the queue (or discarded when out of attempts). */
+  'jobs:rescued': { count: number };
+  /** stop() was called: no more claims; `running` handlers get the shutdown grace period. */
+  stopping: { running: number };
+  /** A claim found fewer due jobs than free slots. */
+  idle: { running: number };
+  /** A database call failed; the worker keeps going and retries. */
+  'db-error': { operation: string; error: unknown };
+  stopped: Record<string, never>;
+}
+
+interface InFlight {
+  job: ClaimedJob;
+  info: JobInfo;
+  controller: AbortController;
+  /** The outcome is known (recorded, queued or released): later outcomes are ignored. */
+  decided: boolean;
+  released: boolean;
+}
+
+const RESCUE_BATCH = 1000;
+const COMPLETE_BATCH = 1000;
+
+/** A running dispatcher; see {@link Jobs.work}. Dispose with `await using` or `await worker.stop()`. */
+export class Worker extends TypedEmitter<WorkerEvents> {
+  /** This worker's id, as stored in `locked_by`. */
+  readonly id: string;
+  readonly #jobs: Jobs<unknown>;
+  readonly #dialect: Dialect;
+  readonly #db: DispatcherDb;
+  readonly #clock: Clock;
+  readonly #queues: readonly string[];
+  readonly #concurrency: number;
+  readonly #pollMs: number;
+  readonly #retry: RetryPolicy;
+  readonly #shutdownMs: number;
+  readonly #middleware: readonly JobMiddleware[];
+  readonly #leaseMs: number;
+  readonly #heartbeatMs: number;
+  readonly #rescueMs: number;
+  readonly #logger: Logger;
+
+  #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  readonly #inflight = new Map<string, InFlight>();
+  readonly #executions = new Set<Promise<void>>();
+  #wakeUp: (() => void) | null = null;
+  #wakePending = false;
+  #waitingForSlot = false;
+  #loopDone: Promise<void> = Promise.resolve();
+  #completions: { entry: InFlight; durationMs: number }[] = [];
+  #flushing: Promise<void> | null = null;
+  readonly #timers = new Set<TimerHandle>();
+  #stopping: Promise<void> | null = null;
+
+  /** @internal Use {@link Jobs.work} or {@link Jobs.createWorker}. */
+  constructor(jobs: Jobs<unknown>, o: WorkOptions) {
+    super();
+    this.#jobs = jobs;
+    this.#dialect = jobs.dialect;
+    this.#db = jobs.dispatcherDb();
+    this.#clock = jobs.clock;
+    const queues = o.queues ?? [jobs.defaultQueue];
+    if (!Array.isArray(queues) || queues.length === 0) throw new StateError('work: `queues` must be a non-empty array.');
+    this.#queues = [...new Set(queues.map((q) => assertName('queue', q)))];
+    this.#concurrency = assertInt('concurrency', o.concurrency ?? 10, 1, 10_000);
+    this.#pollMs = assertInt('pollIntervalMs', o.pollIntervalMs ?? 1000, 1, 3_600_000);
+    this.#retry = o.retryPolicy ?? defaultRetryPolicy;
+    this.#shutdownMs = assertInt('shutdownTimeoutMs', o.shutdownTimeoutMs ?? 30_000, 0, 3_600_000);
+    this.#middleware = [...(o.middleware ?? [])];
+    this.#leaseMs = assertInt('leaseMs', o.leaseMs ?? 30_000, 100, 86_400_000);
+    this.#heartbeatMs = assertInt('heartbeatMs', o.heartbeatMs ?? Math.min(10_000, Math.floor(this.#leaseMs / 3)), 10, this.#leaseMs - 1);
+    this.#rescueMs = assertInt('rescueIntervalMs', o.rescueIntervalMs ?? 15_000, 10, 86_400_000);
+    this.id = assertName('worker id', o.workerId ?? `${hostname().replace(/[^A-Za-z0-9_.:-]/g, '-').slice(0, 60) || 'host'}:${process.pid}:${randomUUID().slice(0, 8)}`);
+    this.#logger = o.logger ?? console;
+  }
+
+  /** `running` while it claims, `stopping` during stop(), then `stopped`. */
+  get state(): 'new' | 'running' | 'stopping' | 'stopped' {
+    return this.#state;
+  }
+
+  /** Number of handlers running now. */
+  get running(): number {
+    return this.#inflight.size;
+  }
+
+  /** Checks the database version and schema, then starts claiming. Throws a typed error if the table is missing. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new') throw new StateError('This worker was already started.');
+    await this.#dialect.verify(this.#db.autocommit);
+    this.#state = 'running';
+    this.#loopDone = this.#loop();
+    this.#every(this.#heartbeatMs, () => this.#heartbeat());
+    void this.#rescue();
+    this.#every(this.#rescueMs, () => this.#rescue());
+  }
+
+  /**
+   * Asks the loop to claim now instead of waiting out its poll interval. A wake that arrives
+   * while a claim is in flight is kept, so the next wait returns at once.
+   */
+  wake(): void {
+    if (this.#wakeUp) this.#wakeUp();
+    else this.#wakePending = true;
+  }
+
+  #info(job: ClaimedJob): JobInfo {
+    return { id: job.id, kind: job.kind, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts };
+  }
+
+  #report(operation: string, error: unknown): void {
+    this.emit('db-error', { operation, error });
+    this.#logger.error(`concordia: ${operation} failed; will retry`, { workerId: this.id, error });
+  }
+
+  /** Sleeps `ms` of clock time, or until {@link Worker.wake}. */
+  #wait(ms: number): Promise<void> {
+    if (this.#wakePending) {
+      this.#wakePending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      let timer: TimerHandle | undefined;
+      const done = (): void => {
+        if (timer !== undefined) {
+          this.#clock.clearTimeout(timer);
+          this.#timers.delete(timer);
+        }
+        if (this.#wakeUp === done) this.#wakeUp = null;
+        resolve();
+      };
+      this.#wakeUp = done;
+      if (Number.isFinite(ms)) {
+        timer = this.#clock.setTimeout(done, ms);
+        this.#timers.add(timer);
+      }
+    });
+  }
+
+  /** Clock-time sleep that wake() does not cut short. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimeout(() => {
+        this.#timers.delete(timer);
+        resolve();
+      }, ms);
+      this.#timers.add(timer);
+    });
+  }
+
+  #every(ms: number, fn: () => Promise<void>): void {
+    const tick = (): void => {
+      this.#timers.delete(timer);
+      if (this.#state !== 'running') return;
+      void fn().finally(() => {
+        if (this.#state === 'running') {
+          timer = this.#clock.setTimeout(tick, ms);
+          this.#timers.add(timer);
+        }
+      });
+    };
+    let timer = this.#clock.setTimeout(tick, ms);
+    this.#timers.add(timer);
+  }
+
+  async #loop(): Promise<void> {
+    let failures = 0;
+    while (this.#state === 'running') {
+      const free = this.#concurrency - this.#inflight.size;
+      if (free <= 0) {
+        this.#waitingForSlot = true;
+        await this.#wait(Number.POSITIVE_INFINITY);
+        this.#waitingForSlot = false;
+        continue;
+      }
+      let claimed: ClaimedJob[];
+      try {
+        claimed = await this.#dialect.claim(this.#db, {
+          queues: this.#queues,
+          limit: free,
+          workerId: this.id,
+          leaseMs: this.#leaseMs,
+          now: this.#clock.sqlNow(),
+        });
+        failures = 0;
+      } catch (error) {
+        failures++;
+        this.#report('claim', error);
+        await this.#wait(Math.min(this.#pollMs * 2 ** Math.min(failures, 8), 30_000));
+        continue;
+      }
+      for (const job of claimed) this.#run(job);
+      if (claimed.length < free && this.#state === 'running') {
+        this.emit('idle', { running: this.#inflight.size });
+        await this.#wait(this.#pollMs);
+      }
+    }
+  }
+
+  #run(job: ClaimedJob): void {
+    const entry: InFlight = { job, info: this.#info(job), controller: new AbortController(), decided: false, released: false };
+    this.#inflight.set(job.id, entry);
+    const execution: Promise<void> = this.#execute(entry)
+      .catch((error: unknown) => this.#logger.error('concordia: unexpected error while running a job', { jobId: job.id, error }))
+      .finally(() => {
+        this.#inflight.delete(job.id);
+        this.#executions.delete(execution);
+        if (this.#waitingForSlot) this.wake();
+      });
+    this.#executions.add(execution);
+  }
+
+  async #execute(entry: InFlight): Promise<void> {
+    const { job } = entry;
+    const definition = this.#jobs.registry.get(job.kind);
+    if (!definition) {
+      return this.#discard(entry, new UnknownJobKindError(job.kind, `No handler for kind "${job.kind}" in this worker; discarded.`), 'unknown_kind');
+    }
+    let args: unknown;
+    let metadata: JsonObject | null;
+    try {
+      args = decodeObject(job.args, 'args');
+      metadata = job.metadata === null ? null : decodeObject(job.metadata, 'metadata');
+      if (definition.parse) args = definition.parse(args);
+    } catch (error) {
+      return this.#discard(entry, error, 'invalid_args');
+    }
+    const ctx: JobContext = {
+      id: job.id,
+      kind: job.kind,
+      queue: job.queue,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      priority: job.priority,
+      createdAt: job.createdAt,
+      runAt: job.runAt,
+      metadata,
+      signal: entry.controller.signal,
+      logger: this.#logger,
+    };
+    this.emit('job:started', { job: entry.info });
+    const startedAt = performance.now();
+    const handling = Promise.resolve().then(() =>
+      composeMiddleware(this.#middleware, { ...ctx, args }, async () => {
+        await definition.handler(args, ctx);
+      }),
+    );
+    const timeoutMs = definition.defaults.timeoutMs;
+    let timer: TimerHandle | undefined;
+    const outcome = await new Promise<{ ok: true } | { ok: false; error: unknown }>((resolve) => {
+      handling.then(
+        () => resolve({ ok: true }),
+        (error: unknown) => resolve({ ok: false, error }),
+      );
+      if (timeoutMs !== undefined) {
+        timer = this.#clock.setTimeout(() => {
+          const error = new JobTimeoutError(timeoutMs);
+          entry.controller.abort(error);
+          resolve({ ok: false, error });
+        }, timeoutMs);
+        this.#timers.add(timer);
+      }
+    });
+    if (timer !== undefined) {
+      this.#clock.clearTimeout(timer);
+      this.#timers.delete(timer);
+    }
+    if (!entry.decided) {
+      entry.decided = true;
+      if (outcome.ok) this.#queueCompletion(entry, performance.now() - startedAt);
+      else await this.#fail(entry, outcome.error);
+    }
+    // The slot stays taken until the handler really returns: a timed-out handler that ignores
+    // its signal still holds resources, and counting it keeps `concurrency` honest.
+    await handling.catch(() => {});
+  }
+
+  /** Runs a database write, retrying transient failures with capped backoff. */
+  async #persist<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        // After a few tries give up: the job stays `running` and the rescuer returns it once
+        // its lease expires, so nothing is lost, only delayed.
+        if (attempt >= 6) throw error;
+        this.#report(operation, error);
+        await this.#sleep(Math.min(50 * 2 ** attempt, 5000));
+      }
+    }
+  }
+
+  async #fail(entry: InFlight, error: unknown): Promise<void> {
+    const { job } = entry;
+    const exhausted = job.attempt >= job.maxAttempts;
+    let delayMs = 0;
+    if (!exhausted) {
+      try {
+        delayMs = Math.max(0, Math.min(Math.round(this.#retry.delayMs(job.attempt, error)), 365 * 24 * 3600 * 1000));
+      } catch (policyError) {
+        this.#logger.error('concordia: the retry policy threw; retrying in 1 s', { error: policyError });
+        delayMs = 1000;
+      }
+      if (!Number.isFinite(delayMs)) delayMs = 1000;
+    }
+    const held = await this.#record(entry, error, exhausted ? 'discarded' : 'available', delayMs, undefined);
+    if (held === undefined) return;
+    if (!held) this.emit('job:lease-lost', { job: entry.info, during: 'fail' });
+    else if (exhausted) this.emit('job:discarded', { job: entry.info, error, reason: 'max_attempts' });
+    else this.emit('job:retried', { job: entry.info, error, delayMs });
+  }
+
+  async #discard(entry: InFlight, error: unknown, reason: DiscardReason): Promise<void> {
+    entry.decided = true;
+    const held = await this.#record(entry, error, 'discarded', 0, reason);
+    if (held === undefined) return;
+    if (!held) this.emit('job:lease-lost', { job: entry.info, during: 'fail' });
+    else this.emit('job:discarded', { job: entry.info, error, reason });
+  }
+
+  /** Writes a failure; undefined when the database could not be reached (logged). */
+  async #record(entry: InFlight, error: unknown, to: 'available' | 'discarded', delayMs: number, reason: string | undefined): Promise<boolean | undefined> {
+    const errorJson = JSON.stringify(errorEntry(error, entry.job.attempt, this.#clock.now(), reason));
+    try {
+      return await this.#persist('fail', () =>
+        this.#dialect.fail(this.#db, { id: entry.job.id, token: entry.job.leaseToken, to, delayMs, errorJson, now: this.#clock.sqlNow() }),
+      );
+    } catch (dbError) {
+      this.#report('fail (gave up; the lease will expire and the job will be rescued)', dbError);
+      return undefined;
+    }
+  }
+
+  #queueCompletion(entry: InFlight, durationMs: number): void {
+    this.#completions.push({ entry, durationMs });
+    this.#flushing ??= this.#flush().finally(() => {
+      this.#flushing = null;
+    });
+  }
+
+  async #flush(): Promise<void> {
+    // Completions that arrive while one UPDATE is in flight go out together in the next.
+    while (this.#completions.length > 0) {
+      const batch = this.#completions.splice(0, COMPLETE_BATCH);
+      const fences: Fence[] = batch.map((c) => ({ id: c.entry.job.id, token: c.entry.job.leaseToken }));
+      let done: Set<string>;
+      try {
+        done = await this.#persist('complete', () => this.#dialect.complete(this.#db, fences, this.#clock.sqlNow()));
+      } catch (error) {
+        this.#report('complete (gave up; the leases will expire and the jobs will run again)', error);
+        continue;
+      }
+      for (const c of batch) {
+        if (done.has(c.entry.job.id)) this.emit('job:completed', { job: c.entry.info, durationMs: c.durationMs });
+        else this.emit('job:lease-lost', { job: c.entry.info, during: 'complete' });
+      }
+    }
+  }
+
+  async #heartbeat(): Promise<void> {
+    const entries = [...this.#inflight.values()].filter((e) => !e.decided);
+    if (entries.length === 0) return;
+    let held: Set<string>;
+    try {
+      held = await this.#dialect.extendLeases(
+        this.#db,
+        entries.map((e) => ({ id: e.job.id, token: e.job.leaseToken })),
+        this.#leaseMs,
+        this.#clock.sqlNow(),
+      );
+    } catch (error) {
+      this.#report('heartbeat', error);
+      return;
+    }
+    for (const e of entries) {
+      if (held.has(e.job.id) || e.decided) continue;
+      e.decided = true;
+      e.controller.abort(new LeaseLostError(e.job.id));
+      this.emit('job:lease-lost', { job: e.info, during: 'heartbeat' });
+    }
+  }
+
+  async #rescue(): Promise<void> {
+    const errorJson = JSON.stringify({
+      at: this.#clock.now().toISOString(),
+      message: 'Lease expired: the worker running this attempt stopped renewing it (crashed, killed or blocked).',
+      reason: 'lease_expired',
+    });
+    try {
+      const count = await this.#dialect.rescue(this.#db, errorJson, RESCUE_BATCH, this.#clock.sqlNow());
+      if (count > 0) {
+        this.emit('jobs:rescued', { count });
+        this.wake();
+      }
+    } catch (error) {
+      this.#report('rescue', error);
+    }
+  }
+
+  /**
+   * Stops gracefully: no new claims; waits up to `shutdownTimeoutMs` for running handlers; then
+   * releases the jobs still running back to the queue (their attempt is not counted) and aborts
+   * their handlers; finally flushes pending completions. Safe to call more than once.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    if (this.#state === 'new' || this.#state === 'stopped') {
+      this.#state = 'stopped';
+      return;
+    }
+    this.#state = 'stopping';
+    this.wake();
+    await this.#loopDone;
+    if (this.#inflight.size > 0) {
+      const grace = this.#sleep(this.#shutdownMs);
+      this.emit('stopping', { running: this.#inflight.size });
+      await Promise.race([Promise.allSettled([...this.#executions]), grace]);
+    } else {
+      this.emit('stopping', { running: 0 });
+    }
+    const left = [...this.#inflight.values()].filter((e) => !e.decided);
+    if (left.length > 0) {
+      for (const e of left) {
+        e.decided = true;
+        e.released = true;
+      }
+      try {
+        await this.#dialect.release(this.#db, left.map((e) => ({ id: e.job.id, token: e.job.leaseToken })), this.#clock.sqlNow());
+      } catch (error) {
+        this.#report('release on shutdown (the leases will expire and the jobs will be rescued)', error);
+      }
+      for (const e of left) e.controller.abort(new ShutdownError());
+    }
+    while (this.#flushing) await this.#flushing;
+    for (const t of this.#timers) this.#clock.clearTimeout(t);
+    this.#timers.clear();
+    this.#state = 'stopped';
+    this.emit('stopped', {});
+  }
+
+  /** `await using worker = await jobs.work()` stops it at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+function decodeObject(raw: unknown, what: string): JsonObject {
+  const value: unknown = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`stored ${what} is not a JSON object`);
+  }
+  return value as JsonObject;
+}

@@ -1,0 +1,453 @@
+/**
+ * The conformance suite: every behaviour of the engine, run against one adapter × database
+ * pair on the real database. Each `<adapter>.<db>.spec.ts` calls {@link exerciseAdapter} once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJobs, defineJob, FakeClock, silentLogger, type Jobs, type JobContext, type Worker, type WorkOptions } from '../../lib/index.ts';
+import { InvalidArgsError, InvalidIdentifierError, NotInTransactionError, SchemaMismatchError } from '../../lib/errors.ts';
+import { isReachable } from '../support/databases.ts';
+import type { Harness } from '../support/harness.ts';
+
+type Factory = () => Promise<Harness>;
+
+/** Resolves after `n` events of `name` on any of `workers`. */
+function count(workers: Worker[], name: 'job:completed' | 'job:retried' | 'job:discarded', n: number): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const offs = workers.map((w) =>
+      w.on(name, () => {
+        if (++seen === n) {
+          offs.forEach((off) => off());
+          resolve();
+        }
+      }),
+    );
+  });
+}
+
+/** A latch a test opens to let a waiting handler go on. */
+function latch(): { wait: Promise<void>; open(): void } {
+  let open!: () => void;
+  const wait = new Promise<void>((r) => (open = r));
+  return { wait, open };
+}
+
+const fast: WorkOptions = { pollIntervalMs: 20, logger: silentLogger };
+
+export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlite' | 'memory', factory: Factory): void {
+  const skip = db !== 'memory' && !(process.env['CI'] || true) ? true : false;
+  describe.skipIf(skip)(`conformance: ${label}`, () => {
+    let h: Harness;
+    let available = true;
+    const started: Worker[] = [];
+
+    beforeAll(async () => {
+      if (db !== 'memory') available = await isReachable(db);
+      if (available) h = await factory();
+    }, 30_000);
+
+    afterAll(async () => {
+      await Promise.all(started.map((w) => w.stop()));
+      await h?.close();
+    });
+
+    const sql = db !== 'memory';
+    const test = (name: string, fn: () => Promise<void>, timeout = 30_000) =>
+      it(name, async (ctx) => {
+        if (!available) return ctx.skip();
+        await fn();
+      }, timeout);
+    const sqlTest = (name: string, fn: () => Promise<void>, timeout = 30_000) =>
+      it.skipIf(!sql)(name, async (ctx) => {
+        if (!available) return ctx.skip();
+        await fn();
+      }, timeout);
+
+    async function start(jobs: Jobs<unknown>, options: WorkOptions = {}): Promise<Worker> {
+      const worker = jobs.createWorker({ ...fast, ...options });
+      started.push(worker);
+      await worker.start();
+      return worker;
+    }
+
+    function client(defs: Parameters<typeof createJobs>[0]['jobs'], extra: { clock?: FakeClock; maxAttempts?: number; maxArgsBytes?: number } = {}) {
+      return createJobs({ adapter: h.adapter, table: h.table, jobs: defs ?? [], ...extra }) as Jobs<unknown>;
+    }
+
+    async function rowsOf(ids: string[]) {
+      const set = new Set(ids);
+      return (await h.rows()).filter((r) => set.has(r.id));
+    }
+
+    test('commit makes the job visible; rollback leaves neither job nor business row', async () => {
+      const noop = defineJob('tx_visibility', { handler: async () => {} });
+      const jobs = client([noop]);
+      const kept = await h.inTransaction(async (tx) => {
+        await h.insertOrder(tx, 101);
+        const id = await jobs.enqueue(tx, noop({ n: 1 }), { queue: 'visibility' });
+        if (sql) expect(await rowsOf([id])).toHaveLength(0); // invisible to others before commit
+        return id;
+      });
+      let lost = '';
+      await expect(
+        h.inTransaction(async (tx) => {
+          await h.insertOrder(tx, 102);
+          lost = await jobs.enqueue(tx, noop({ n: 2 }), { queue: 'visibility' });
+          throw new Error('roll back on purpose');
+        }),
+      ).rejects.toThrow('roll back on purpose');
+      expect(lost).not.toBe('');
+      expect((await rowsOf([kept])).map((r) => r.state)).toEqual(['available']);
+      expect(await rowsOf([lost])).toHaveLength(0);
+      const orders = await h.orderIds();
+      expect(orders).toContain(101);
+      expect(orders).not.toContain(102);
+    });
+
+    test('a handle outside a transaction is refused, never autocommitted', async () => {
+      const noop = defineJob('not_in_tx', { handler: async () => {} });
+      const jobs = client([noop]);
+      const before = (await h.rows()).length;
+      await expect(jobs.enqueue(h.notInTransaction(), noop({}), { queue: 'misuse' })).rejects.toBeInstanceOf(NotInTransactionError);
+      expect((await h.rows()).length).toBe(before);
+    });
+
+    test('enqueueMany inserts a batch in one go and returns ids in order', async () => {
+      const item = defineJob('batch_item', { handler: async () => {} });
+      const jobs = client([item]);
+      const ids = await h.inTransaction((tx) => jobs.enqueueMany(tx, Array.from({ length: 1203 }, (_, i) => item({ i })), { queue: 'batch' }));
+      expect(ids).toHaveLength(1203);
+      const sorted = [...ids].sort((a, b) => Number(a) - Number(b));
+      expect(ids).toEqual(sorted);
+      const rows = await rowsOf(ids);
+      expect(rows).toHaveLength(1203);
+      expect(rows.map((r) => (r.args as { i: number }).i)).toEqual(Array.from({ length: 1203 }, (_, i) => i));
+      expect(new Set(rows.map((r) => r.queue))).toEqual(new Set(['batch']));
+      expect(await jobs.enqueueMany(await Promise.resolve(undefined as never), [])).toEqual([]);
+    });
+
+    test('enqueueAutocommit commits on its own', async () => {
+      const item = defineJob('autocommit_item', { handler: async () => {} });
+      const jobs = client([item]);
+      const id = await jobs.enqueueAutocommit(item({ x: 1 }), { queue: 'autocommit', metadata: { tenant: 'acme' } });
+      const [row] = await rowsOf([id]);
+      expect(row?.state).toBe('available');
+      expect(row?.metadata).toEqual({ tenant: 'acme' });
+    });
+
+    test('args round-trip exactly: nesting, unicode, ISO dates, numbers, null', async () => {
+      const payload = {
+        orderId: 'ord_42',
+        at: new Date(Date.UTC(2031, 1, 3, 4, 5, 6, 789)).toISOString(),
+        text: 'naïve café — 東京 🚀 "quoted" \\ back\nslash',
+        nested: { list: [1, 2.5, -3e-7, { deep: [true, false, null] }], empty: {}, none: [] },
+        big: 2 ** 53 - 1,
+      };
+      const seen: unknown[] = [];
+      const echo = defineJob('echo_args', {
+        handler: async (args: typeof payload, ctx: JobContext) => {
+          seen.push(args, new Date(args.at).getTime(), ctx.attempt, ctx.kind, ctx.queue);
+        },
+      });
+      const jobs = client([echo]);
+      await h.inTransaction((tx) => jobs.enqueue(tx, echo(payload), { queue: 'echo' }));
+      const w = await start(jobs, { queues: ['echo'] });
+      await w.next('job:completed');
+      expect(seen).toEqual([payload, Date.UTC(2031, 1, 3, 4, 5, 6, 789), 1, 'echo_args', 'echo']);
+    });
+
+    test('claims by priority, then run_at, then id', async () => {
+      const order: number[] = [];
+      const ranked = defineJob('ranked', { handler: async (a: { n: number }) => void order.push(a.n) });
+      const clock = new FakeClock(Date.UTC(2030, 0, 1));
+      const jobs = client([ranked], { clock });
+      await h.inTransaction(async (tx) => {
+        await jobs.enqueue(tx, ranked({ n: 1 }), { queue: 'rank', priority: 5 });
+        await jobs.enqueue(tx, ranked({ n: 2 }), { queue: 'rank', priority: 0, runAt: new Date(Date.UTC(2029, 0, 2)) });
+        await jobs.enqueue(tx, ranked({ n: 3 }), { queue: 'rank', priority: 0, runAt: new Date(Date.UTC(2029, 0, 1)) });
+        await jobs.enqueue(tx, ranked({ n: 4 }), { queue: 'rank', priority: -3 });
+        await jobs.enqueue(tx, ranked({ n: 5 }), { queue: 'rank', priority: 0, runAt: new Date(Date.UTC(2029, 0, 1)) });
+      });
+      const w = jobs.createWorker({ ...fast, queues: ['rank'], concurrency: 1 });
+      started.push(w);
+      const done = count([w], 'job:completed', 5);
+      await w.start();
+      for (let i = 0; i < 5; i++) {
+        await w.next('idle').then(() => undefined, () => undefined).catch(() => undefined);
+        w.wake();
+        if (order.length === 5) break;
+      }
+      await done;
+      expect(order).toEqual([4, 3, 5, 2, 1]);
+    });
+
+    test('scheduled jobs wait until due (fake clock)', async () => {
+      const ran: string[] = [];
+      const later = defineJob('later', { handler: async (a: { tag: string }) => void ran.push(a.tag) });
+      const clock = new FakeClock(Date.UTC(2030, 5, 1));
+      const jobs = client([later], { clock });
+      const [soon, far] = await h.inTransaction(async (tx) => [
+        await jobs.enqueue(tx, later({ tag: 'soon' }), { queue: 'sched', delayMs: 60_000 }),
+        await jobs.enqueue(tx, later({ tag: 'far' }), { queue: 'sched', runAt: new Date(Date.UTC(2030, 5, 2)) }),
+      ]);
+      const w = jobs.createWorker({ ...fast, queues: ['sched'] });
+      started.push(w);
+      const firstIdle = w.next('idle');
+      await w.start();
+      await firstIdle;
+      expect(ran).toEqual([]);
+      const rows = await rowsOf([soon!, far!]);
+      expect(rows.map((r) => r.runAtMs)).toEqual([Date.UTC(2030, 5, 1) + 60_000, Date.UTC(2030, 5, 2)]);
+      const completed = w.next('job:completed');
+      clock.set(Date.UTC(2030, 5, 1) + 60_000);
+      w.wake();
+      await completed;
+      expect(ran).toEqual(['soon']);
+      expect((await rowsOf([far!]))[0]?.state).toBe('available');
+    });
+
+    test('a failing job retries with backoff, records each error, then is discarded', async () => {
+      const boom = defineJob('always_fails', {
+        maxAttempts: 3,
+        handler: async (_a: { x: number }, ctx: JobContext) => {
+          throw new Error(`boom on attempt ${ctx.attempt}`);
+        },
+      });
+      const t0 = Date.UTC(2030, 2, 1);
+      const clock = new FakeClock(t0);
+      const jobs = client([boom], { clock });
+      const id = await h.inTransaction((tx) => jobs.enqueue(tx, boom({ x: 1 }), { queue: 'retry' }));
+      const w = jobs.createWorker({ ...fast, queues: ['retry'], retryPolicy: { delayMs: (attempt) => attempt * 1000 } });
+      started.push(w);
+      let retried = w.next('job:retried');
+      await w.start();
+      expect((await retried).delayMs).toBe(1000);
+      let [row] = await rowsOf([id]);
+      expect(row).toMatchObject({ state: 'available', attempt: 1, runAtMs: t0 + 1000 });
+
+      retried = w.next('job:retried');
+      clock.set(t0 + 1000);
+      w.wake();
+      expect((await retried).delayMs).toBe(2000);
+      [row] = await rowsOf([id]);
+      expect(row).toMatchObject({ state: 'available', attempt: 2, runAtMs: t0 + 3000 });
+
+      const discarded = w.next('job:discarded');
+      clock.set(t0 + 3000);
+      w.wake();
+      expect((await discarded).reason).toBe('max_attempts');
+      [row] = await rowsOf([id]);
+      expect(row).toMatchObject({ state: 'discarded', attempt: 3, finalizedAtMs: t0 + 3000 });
+      expect(row?.errors?.map((e) => [e.attempt, e.message])).toEqual([
+        [1, 'boom on attempt 1'],
+        [2, 'boom on attempt 2'],
+        [3, 'boom on attempt 3'],
+      ]);
+    });
+
+    test('whatever a handler throws is recorded and retried', async () => {
+      const circular: Record<string, unknown> = { name: 'loop' };
+      circular['self'] = circular;
+      const throwers: unknown[] = ['a plain string', undefined, circular, 42, new Error('x'.repeat(10_000))];
+      const odd = defineJob('odd_throw', {
+        maxAttempts: 1,
+        handler: async (a: { i: number }) => {
+          throw throwers[a.i];
+        },
+      });
+      const jobs = client([odd]);
+      const ids = await h.inTransaction((tx) => jobs.enqueueMany(tx, throwers.map((_, i) => odd({ i })), { queue: 'odd' }));
+      const w = jobs.createWorker({ ...fast, queues: ['odd'] });
+      started.push(w);
+      const done = count([w], 'job:discarded', throwers.length);
+      await w.start();
+      await done;
+      const rows = await rowsOf(ids);
+      const messages = rows.map((r) => r.errors?.[0]?.message ?? '');
+      expect(rows.every((r) => r.state === 'discarded')).toBe(true);
+      expect(messages[0]).toBe('a plain string');
+      expect(messages[1]).toBe('undefined was thrown');
+      expect(messages[2]).toContain('[Circular]');
+      expect(messages[3]).toBe('42');
+      expect(messages[4]!.length).toBeLessThanOrEqual(4096);
+    });
+
+    test('cancel stops a job that has not started, and only such a job', async () => {
+      const ran: number[] = [];
+      const c = defineJob('cancellable', { handler: async (a: { n: number }) => void ran.push(a.n) });
+      const jobs = client([c]);
+      const [a, b] = await h.inTransaction((tx) => jobs.enqueueMany(tx, [c({ n: 1 }), c({ n: 2 })], { queue: 'cancel' }));
+      expect(await jobs.cancel(a!)).toBe(true);
+      expect(await jobs.cancel(a!)).toBe(false);
+      expect(await jobs.cancel('999999999')).toBe(false);
+      const w = await start(jobs, { queues: ['cancel'] });
+      await w.next('job:completed');
+      expect(ran).toEqual([2]);
+      expect(await jobs.cancel(b!)).toBe(false);
+      expect((await rowsOf([a!, b!])).map((r) => r.state)).toEqual(['cancelled', 'completed']);
+    });
+
+    test('stop() waits for running handlers, then releases the ones past the timeout', async () => {
+      const gate = latch();
+      const slow = defineJob('slow', {
+        handler: async (a: { hang: boolean }, ctx: JobContext) => {
+          if (a.hang) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+          else await gate.wait;
+        },
+      });
+      const clock = new FakeClock(Date.UTC(2030, 7, 1));
+      const jobs = client([slow], { clock });
+      const [finishing, hanging] = await h.inTransaction((tx) =>
+        jobs.enqueueMany(tx, [slow({ hang: false }), slow({ hang: true })], { queue: 'stop' }),
+      );
+      const w = jobs.createWorker({ ...fast, queues: ['stop'], shutdownTimeoutMs: 5000 });
+      started.push(w);
+      let starts = 0;
+      const bothStarted = new Promise<void>((resolve) => w.on('job:started', () => ++starts === 2 && resolve()));
+      await w.start();
+      await bothStarted;
+      const completed = w.next('job:completed');
+      const grace = w.next('stopping');
+      const stopping = w.stop();
+      expect((await grace).running).toBe(2);
+      gate.open();
+      await completed; // a handler that finishes within the grace period completes normally
+      await clock.advance(5000); // the grace period ends: the hanging one is released
+      await stopping;
+      expect(w.state).toBe('stopped');
+      const rows = await rowsOf([finishing!, hanging!]);
+      expect(rows.map((r) => [r.state, r.attempt])).toEqual([
+        ['completed', 1],
+        ['available', 0], // released without using up an attempt
+      ]);
+    });
+
+    sqlTest('a late result after a lost lease is fenced off and never overwrites the newer run', async () => {
+      const gate = latch();
+      let firstRunning!: () => void;
+      const firstStarted = new Promise<void>((r) => (firstRunning = r));
+      const zombie = defineJob('zombie', {
+        handler: async (_a: { z: number }, ctx: JobContext) => {
+          if (ctx.attempt === 1) {
+            firstRunning();
+            await gate.wait;
+          }
+        },
+      });
+      const jobs = client([zombie]);
+      const id = await h.inTransaction((tx) => jobs.enqueue(tx, zombie({ z: 1 }), { queue: 'zombie' }));
+      // Worker A: heartbeats far apart, so its lease can lapse while its handler still runs.
+      // Concurrency 1: A's only slot stays busy with the zombie run, so only B can claim the retry.
+      const a = await start(jobs, { queues: ['zombie'], concurrency: 1, leaseMs: 600_000, heartbeatMs: 500_000, rescueIntervalMs: 500_000 });
+      await firstStarted;
+      await h.expireLease(id);
+      // Worker B rescues the job on start, claims it and completes it.
+      const b = jobs.createWorker({ ...fast, queues: ['zombie'] });
+      started.push(b);
+      const bDone = b.next('job:completed');
+      await b.start();
+      await bDone;
+      const lost = a.next('job:lease-lost');
+      gate.open();
+      expect((await lost).during).toBe('complete');
+      const [row] = await rowsOf([id]);
+      expect(row).toMatchObject({ state: 'completed', attempt: 2, lockedBy: b.id });
+      expect(row?.errors?.map((e) => e.reason)).toEqual(['lease_expired']);
+    });
+
+    test('several dispatchers run every one of 5,000 jobs exactly once', async () => {
+      const N = 5000;
+      const executions = new Map<number, number>();
+      const ledger = defineJob('ledger', {
+        handler: async (a: { n: number }) => {
+          executions.set(a.n, (executions.get(a.n) ?? 0) + 1);
+        },
+      });
+      const jobs = client([ledger]);
+      await h.inTransaction((tx) => jobs.enqueueMany(tx, Array.from({ length: N }, (_, n) => ledger({ n })), { queue: 'race' }));
+      const workers = Array.from({ length: 4 }, () => jobs.createWorker({ ...fast, queues: ['race'], concurrency: 10 }));
+      started.push(...workers);
+      const done = count(workers, 'job:completed', N);
+      await Promise.all(workers.map((w) => w.start()));
+      await done;
+      await Promise.all(workers.map((w) => w.stop()));
+      expect(executions.size).toBe(N);
+      expect([...executions.values()].every((c) => c === 1)).toBe(true);
+      const rows = (await h.rows()).filter((r) => r.kind === 'ledger');
+      expect(rows.filter((r) => r.state === 'completed' && r.attempt === 1)).toHaveLength(N);
+      // Every dispatcher took part.
+      expect(new Set(rows.map((r) => r.lockedBy)).size).toBe(4);
+    }, 120_000);
+
+    test('bad input is refused at enqueue with a typed error naming the path', async () => {
+      const j = defineJob('bad_input', { handler: async () => {} });
+      const jobs = client([j], { maxArgsBytes: 1024 });
+      const cycle: Record<string, unknown> = {};
+      cycle['me'] = cycle;
+      const cases: [unknown, string][] = [
+        [{ id: 10n }, 'args.id'],
+        [{ fn: () => 1 }, 'args.fn'],
+        [{ nested: { list: [1, undefined] } }, 'args.nested.list[1]'],
+        [cycle, 'args.me'],
+        [{ when: new Date() }, 'args.when'],
+        [{ n: Number.NaN }, 'args.n'],
+        [{ m: new Map() }, 'args.m'],
+        [undefined, 'args'],
+        [[1, 2], 'args'],
+        [{ big: 'x'.repeat(2000) }, 'args'],
+      ];
+      const before = (await h.rows()).length;
+      await h.inTransaction(async (tx) => {
+        for (const [args, path] of cases) {
+          const err = await jobs.enqueue(tx, j(args as never)).then(() => null, (e: unknown) => e);
+          expect(err, path).toBeInstanceOf(InvalidArgsError);
+          expect((err as InvalidArgsError).path).toBe(path);
+        }
+        await expect(jobs.enqueue(tx, j({}), { queue: "x'; DROP TABLE t; --" })).rejects.toBeInstanceOf(InvalidIdentifierError);
+        await expect(jobs.enqueue(tx, j({}), { priority: 1.5 })).rejects.toThrow(/priority/);
+      });
+      expect((await h.rows()).length).toBe(before);
+      expect(() => defineJob('bad kind!', { handler: async () => {} })).toThrow(InvalidIdentifierError);
+      expect(() => createJobs({ adapter: h.adapter, table: 'jobs; drop' })).toThrow(InvalidIdentifierError);
+    });
+
+    sqlTest('rows with an unknown kind or undecodable args are discarded with a reason; others still run', async () => {
+      const ok = defineJob('good_job', { handler: async () => {} });
+      const strict = defineJob('strict_args', {
+        parse: (raw) => {
+          const v = raw as { n?: unknown };
+          if (typeof v.n !== 'number') throw new TypeError('n must be a number');
+          return v as { n: number };
+        },
+        handler: async () => {},
+      });
+      const jobs = client([ok, strict]);
+      const unknown = await h.insertRaw({ kind: 'no_such_kind', argsJson: '{}' });
+      const notObject = await h.insertRaw({ kind: 'good_job', argsJson: '[1,2,3]' });
+      const proto = await h.insertRaw({ kind: '__proto__', argsJson: '{}' });
+      const badShape = await h.insertRaw({ kind: 'strict_args', argsJson: '{"n":"seven"}' });
+      const fine = await jobs.enqueueAutocommit(ok({}), { queue: 'corrupt' });
+      const w = jobs.createWorker({ ...fast, queues: ['corrupt'] });
+      started.push(w);
+      const reasons: string[] = [];
+      w.on('job:discarded', (e) => reasons.push(e.reason));
+      const discarded = count([w], 'job:discarded', 4);
+      const completed = w.next('job:completed');
+      await w.start();
+      await Promise.all([discarded, completed]);
+      expect(reasons.sort()).toEqual(['invalid_args', 'invalid_args', 'unknown_kind', 'unknown_kind']);
+      const rows = await rowsOf([unknown, notObject, proto, badShape, fine]);
+      expect(rows.map((r) => r.state)).toEqual(['discarded', 'discarded', 'discarded', 'discarded', 'completed']);
+      expect(rows[0]?.errors?.[0]?.reason).toBe('unknown_kind');
+      expect(rows[3]?.errors?.[0]?.message).toContain('n must be a number');
+    });
+
+    sqlTest('work() fails fast with a precise message when the table is missing or incomplete', async () => {
+      const jobs = createJobs({ adapter: h.adapter, table: 'concordia_missing_table' });
+      const err = await jobs.work().then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(SchemaMismatchError);
+      expect((err as Error).message).toMatch(/concordia_missing_table.*does not exist/);
+      expect((err as Error).message).toMatch(/0001_create_jobs\.sql/);
+    });
+  });
+}

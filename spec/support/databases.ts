@@ -1,0 +1,65 @@
+/**
+ * Where the test databases are. Each comes from an environment variable with a loopback
+ * default. In CI (CI=true) an unreachable database fails the run; elsewhere its tests are
+ * skipped with a loud notice.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import mysql from 'mysql2/promise';
+
+export type Db = 'postgres' | 'mysql' | 'sqlite';
+
+export const PG_URL = process.env['CONCORDIA_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const MYSQL_URL = process.env['CONCORDIA_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
+
+const reachable = new Map<Db, Promise<boolean>>();
+
+async function probe(db: Db): Promise<boolean> {
+  try {
+    if (db === 'postgres') {
+      const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
+      await client.connect();
+      await client.end();
+    } else if (db === 'mysql') {
+      const conn = await mysql.createConnection({ uri: MYSQL_URL, connectTimeout: 3000 });
+      await conn.end();
+    }
+    return true;
+  } catch (error) {
+    if (process.env['CI']) {
+      throw new Error(`${db} is not reachable in CI (${String(error)}): every database must run there.`);
+    }
+    console.warn(`\n!!! ${db} is not reachable (${String(error)}); its tests are SKIPPED. Set CONCORDIA_${db === 'postgres' ? 'PG' : 'MYSQL'}_URL.\n`);
+    return false;
+  }
+}
+
+/** Whether `db` can be reached (probed once per test file). */
+export function isReachable(db: Db): Promise<boolean> {
+  let p = reachable.get(db);
+  if (!p) reachable.set(db, (p = probe(db)));
+  return p;
+}
+
+/** A fresh table name, so test files running in parallel never share a table. */
+export function uniqueTable(prefix = 'cj'): string {
+  return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** The canonical DDL of `db`, with the table (and its index names) renamed. */
+export function ddl(db: Db, table: string): string[] {
+  const dir = db === 'postgres' ? 'postgres' : db === 'mysql' ? 'mysql' : 'sqlite';
+  const text = readFileSync(new URL(`../../schema/${dir}/0001_create_jobs.sql`, import.meta.url), 'utf8');
+  return text
+    .replace(/concordia_jobs/g, table)
+    .split(/;\s*\n/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}
+
+export function tempSqlitePath(): string {
+  return join(mkdtempSync(join(tmpdir(), 'concordia-')), 'test.db');
+}

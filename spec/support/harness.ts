@@ -1,0 +1,120 @@
+/**
+ * One harness per adapter × database: everything the conformance suite needs to drive an
+ * adapter through its own transaction API and to look at the table from the outside.
+ */
+import type { Adapter, Executor } from '../../lib/sql/executor.ts';
+import { mysqlFlavor } from '../../lib/dialects/mysql-dialect.ts';
+import { postgresFlavor } from '../../lib/dialects/postgres-dialect.ts';
+import { sqliteFlavor } from '../../lib/dialects/sqlite-dialect.ts';
+import type { SqlFlavor } from '../../lib/dialects/sql-dialect.ts';
+import { ddl, type Db } from './databases.ts';
+
+/** A job row as the suite inspects it. */
+export interface JobRowView {
+  id: string;
+  queue: string;
+  kind: string;
+  state: string;
+  priority: number;
+  attempt: number;
+  maxAttempts: number;
+  runAtMs: number;
+  finalizedAtMs: number | null;
+  leaseToken: string | null;
+  lockedBy: string | null;
+  errors: { attempt?: number; message: string; reason?: string }[] | null;
+  metadata: unknown;
+  args: unknown;
+}
+
+export interface Harness<Tx = unknown> {
+  /** e.g. `knex/postgres`. */
+  readonly name: string;
+  readonly db: Db | 'memory';
+  readonly adapter: Adapter<Tx>;
+  readonly table: string;
+  /** Runs `fn` in a transaction of the ORM's own API: commit on resolve, rollback on throw. */
+  inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** A business write (a row in the orders table) inside the caller's transaction. */
+  insertOrder(tx: Tx, id: number): Promise<void>;
+  /** Order ids committed so far, read from outside. */
+  orderIds(): Promise<number[]>;
+  /** A handle of the ORM that is not inside a transaction (for misuse tests). */
+  notInTransaction(): unknown;
+  /** Every job row, read from outside. */
+  rows(): Promise<JobRowView[]>;
+  /** Makes a running job's lease look expired, as if its worker died. */
+  expireLease(id: string): Promise<void>;
+  /** Inserts a row directly, bypassing enqueue's checks (corrupt-row tests). */
+  insertRaw(row: { kind: string; argsJson: string }): Promise<string>;
+  /** Drops a column from a scratch copy check: runs raw DDL (SQL databases only). */
+  raw?: Executor;
+  close(): Promise<void>;
+}
+
+const flavors: Record<Db, SqlFlavor> = { postgres: postgresFlavor, mysql: mysqlFlavor, sqlite: sqliteFlavor };
+
+function num(v: unknown): number {
+  return Number(v);
+}
+
+function json(v: unknown): unknown {
+  return typeof v === 'string' ? JSON.parse(v) : (v ?? null);
+}
+
+/** The outside view shared by every SQL harness: `inspect` is an independent connection. */
+export function sqlInspection(db: Db, table: string, inspect: Executor) {
+  const f = flavors[db];
+  const t = f.quote(table);
+  const orders = f.quote(`${table}_orders`);
+  return {
+    async setup(): Promise<void> {
+      for (const stmt of ddl(db, table)) await inspect.execute(stmt, []);
+      await inspect.execute(`CREATE TABLE ${orders} (id INTEGER PRIMARY KEY)`, []);
+    },
+    async teardown(): Promise<void> {
+      await inspect.execute(`DROP TABLE IF EXISTS ${t}`, []);
+      await inspect.execute(`DROP TABLE IF EXISTS ${orders}`, []);
+    },
+    insertOrderSql: `INSERT INTO ${orders} (id) VALUES (?)`,
+    async orderIds(): Promise<number[]> {
+      return (await inspect.query(`SELECT id FROM ${orders} ORDER BY id`, [])).map((r) => num(r['id']));
+    },
+    async rows(): Promise<JobRowView[]> {
+      const rows = await inspect.query(
+        `SELECT id, queue, kind, state, priority, attempt, max_attempts, lease_token, locked_by, ` +
+          `${f.timeMs('run_at')} AS run_at_ms, ${f.timeMs('finalized_at')} AS finalized_at_ms, ` +
+          `${f.jsonText('errors')} AS errors, ${f.jsonText('metadata')} AS metadata, ${f.jsonText('args')} AS args FROM ${t} ORDER BY id`,
+        [],
+      );
+      return rows.map((r) => ({
+        id: String(r['id']),
+        queue: String(r['queue']),
+        kind: String(r['kind']),
+        state: String(r['state']),
+        priority: num(r['priority']),
+        attempt: num(r['attempt']),
+        maxAttempts: num(r['max_attempts']),
+        runAtMs: num(r['run_at_ms']),
+        finalizedAtMs: r['finalized_at_ms'] === null ? null : num(r['finalized_at_ms']),
+        leaseToken: (r['lease_token'] as string | null) ?? null,
+        lockedBy: (r['locked_by'] as string | null) ?? null,
+        errors: json(r['errors']) as JobRowView['errors'],
+        metadata: json(r['metadata']),
+        args: json(r['args']),
+      }));
+    },
+    async expireLease(id: string): Promise<void> {
+      // created_at is always in the past: a lease that expired then is long gone.
+      await inspect.execute(`UPDATE ${t} SET lease_expires_at = created_at WHERE id = ?`, [id]);
+    },
+    async insertRaw(row: { kind: string; argsJson: string }): Promise<string> {
+      const now = new Date();
+      const rows = await inspect.query(
+        `INSERT INTO ${t} (queue, kind, args, run_at, created_at) VALUES ('corrupt', ?, ${f.jsonPlaceholder}, ${f.timePlaceholder}, ${f.timePlaceholder}) RETURNING id`,
+        [row.kind, row.argsJson, f.encodeTime(now), f.encodeTime(now)],
+      );
+      return String(rows[0]?.['id']);
+    },
+  };
+}

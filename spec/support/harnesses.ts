@@ -1,0 +1,227 @@
+/**
+ * Harness factories for the adapters of the foundation: pg, mysql2, better-sqlite3, knex and
+ * memory. A new adapter joins the conformance suite with one factory here and a one-line spec.
+ */
+import Database from 'better-sqlite3';
+import knexFactory, { type Knex } from 'knex';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { betterSqlite3Adapter } from '../../adapters/better-sqlite3/better-sqlite3-adapter.ts';
+import { knexAdapter } from '../../adapters/knex/knex-adapter.ts';
+import { memoryAdapter, type MemoryTransaction } from '../../adapters/memory/memory-adapter.ts';
+import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
+import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
+import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from './databases.ts';
+import { sqlInspection, type Harness } from './harness.ts';
+
+/** An independent connection to `db` for looking at tables from outside. */
+export function inspector(db: Db, sqlitePath?: string): { ex: ReturnType<ReturnType<typeof pgAdapter>['autocommit']>; close(): Promise<void> } {
+  if (db === 'postgres') {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 4 });
+    return { ex: pgAdapter(pool).autocommit(), close: () => pool.end() };
+  }
+  if (db === 'mysql') {
+    const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4 });
+    return { ex: mysql2Adapter(pool).autocommit(), close: () => pool.end() };
+  }
+  const conn = new Database(sqlitePath!, { timeout: 5000 });
+  return { ex: betterSqlite3Adapter(conn).autocommit(), close: async () => void conn.close() };
+}
+
+export async function knexHarness(db: Db): Promise<Harness<Knex.Transaction>> {
+  const table = uniqueTable();
+  const sqlitePath = db === 'sqlite' ? tempSqlitePath() : undefined;
+  const knex =
+    db === 'postgres'
+      ? knexFactory({ client: 'pg', connection: PG_URL, pool: { min: 0, max: 10 } })
+      : db === 'mysql'
+        ? knexFactory({ client: 'mysql2', connection: MYSQL_URL, pool: { min: 0, max: 10 } })
+        : knexFactory({ client: 'better-sqlite3', connection: { filename: sqlitePath! }, useNullAsDefault: true });
+  if (db === 'sqlite') await knex.raw('PRAGMA journal_mode = WAL');
+  const ins = inspector(db, sqlitePath);
+  const view = sqlInspection(db, table, ins.ex);
+  await view.setup();
+  return {
+    name: `knex/${db}`,
+    db,
+    adapter: knexAdapter(knex),
+    table,
+    inTransaction: (fn) => knex.transaction((trx) => fn(trx)),
+    insertOrder: async (trx, id) => void (await trx.raw(view.insertOrderSql, [id])),
+    orderIds: view.orderIds,
+    notInTransaction: () => knex,
+    rows: view.rows,
+    expireLease: view.expireLease,
+    insertRaw: view.insertRaw,
+    raw: ins.ex,
+    async close() {
+      await view.teardown();
+      await ins.close();
+      await knex.destroy();
+    },
+  };
+}
+
+export async function pgHarness(): Promise<Harness<pg.PoolClient>> {
+  const table = uniqueTable();
+  const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
+  const ins = inspector('postgres');
+  const view = sqlInspection('postgres', table, ins.ex);
+  await view.setup();
+  return {
+    name: 'pg/postgres',
+    db: 'postgres',
+    adapter: pgAdapter(pool),
+    table,
+    async inTransaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const out = await fn(client);
+        await client.query('COMMIT');
+        return out;
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    insertOrder: async (client, id) => void (await client.query(view.insertOrderSql.replace('?', '$1'), [id])),
+    orderIds: view.orderIds,
+    notInTransaction: () => pool,
+    rows: view.rows,
+    expireLease: view.expireLease,
+    insertRaw: view.insertRaw,
+    raw: ins.ex,
+    async close() {
+      await view.teardown();
+      await ins.close();
+      await pool.end();
+    },
+  };
+}
+
+export async function mysql2Harness(): Promise<Harness<mysql.PoolConnection>> {
+  const table = uniqueTable();
+  const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 10 });
+  const ins = inspector('mysql');
+  const view = sqlInspection('mysql', table, ins.ex);
+  await view.setup();
+  return {
+    name: 'mysql2/mysql',
+    db: 'mysql',
+    adapter: mysql2Adapter(pool),
+    table,
+    async inTransaction(fn) {
+      const conn = await pool.getConnection();
+      try {
+        await conn.beginTransaction();
+        const out = await fn(conn);
+        await conn.commit();
+        return out;
+      } catch (error) {
+        await conn.rollback();
+        throw error;
+      } finally {
+        conn.release();
+      }
+    },
+    insertOrder: async (conn, id) => void (await conn.query(view.insertOrderSql, [id])),
+    orderIds: view.orderIds,
+    notInTransaction: () => pool,
+    rows: view.rows,
+    expireLease: view.expireLease,
+    insertRaw: view.insertRaw,
+    raw: ins.ex,
+    async close() {
+      await view.teardown();
+      await ins.close();
+      await pool.end();
+    },
+  };
+}
+
+export async function betterSqlite3Harness(): Promise<Harness<Database.Database>> {
+  const table = uniqueTable();
+  const path = tempSqlitePath();
+  const db = new Database(path, { timeout: 5000 });
+  db.pragma('journal_mode = WAL');
+  const ins = inspector('sqlite', path);
+  const view = sqlInspection('sqlite', table, ins.ex);
+  await view.setup();
+  return {
+    name: 'better-sqlite3/sqlite',
+    db: 'sqlite',
+    adapter: betterSqlite3Adapter(db),
+    table,
+    async inTransaction(fn) {
+      // The async form: BEGIN, awaited work, COMMIT on the one connection.
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const out = await fn(db);
+        db.exec('COMMIT');
+        return out;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    },
+    insertOrder: async (conn, id) => void conn.prepare(view.insertOrderSql).run(id),
+    orderIds: view.orderIds,
+    notInTransaction: () => db,
+    rows: view.rows,
+    expireLease: view.expireLease,
+    insertRaw: view.insertRaw,
+    raw: ins.ex,
+    async close() {
+      await view.teardown();
+      await ins.close();
+      db.close();
+    },
+  };
+}
+
+export async function memoryHarness(): Promise<Harness<MemoryTransaction>> {
+  const memory = memoryAdapter();
+  const orders: number[] = [];
+  return {
+    name: 'memory',
+    db: 'memory',
+    adapter: memory,
+    table: 'concordia_jobs',
+    async inTransaction(fn) {
+      const pending: number[] = [];
+      const out = await memory.transactional((tx) => fn(Object.assign(tx, { __orders: pending })));
+      orders.push(...pending);
+      return out;
+    },
+    insertOrder: async (tx, id) => void (tx as unknown as { __orders: number[] }).__orders.push(id),
+    orderIds: async () => [...orders].sort((a, b) => a - b),
+    notInTransaction: () => ({}),
+    rows: async () =>
+      memory.rows().map((r) => ({
+        id: String(r.id),
+        queue: r.queue,
+        kind: r.kind,
+        state: r.state,
+        priority: r.priority,
+        attempt: r.attempt,
+        maxAttempts: r.maxAttempts,
+        runAtMs: r.runAt,
+        finalizedAtMs: r.finalizedAt,
+        leaseToken: r.leaseToken,
+        lockedBy: r.lockedBy,
+        errors: r.errors,
+        metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as unknown),
+        args: JSON.parse(r.args) as unknown,
+      })),
+    async expireLease() {
+      throw new Error('memory: use the internal store');
+    },
+    async insertRaw() {
+      throw new Error('memory: no raw rows');
+    },
+    async close() {},
+  };
+}
