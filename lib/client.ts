@@ -8,9 +8,9 @@ import { dialectFor } from './dialects/index.ts';
 import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
 import { InvalidOptionError } from './errors.ts';
 import type { InsertRow } from './job.ts';
-import type { AnyJobDefinition, EnqueueOptions, JobRequest } from './job-definition.ts';
+import type { AnyJobDefinition, AnyJobRequest, EnqueueOptions, JobRequest } from './job-definition.ts';
 import type { Adapter } from './sql/executor.ts';
-import { assertInt, assertName, assertTableName, encodeJsonObject } from './validation.ts';
+import { assertInt, assertName, assertTableName, encodeJsonObject, type JsonObject } from './validation.ts';
 import { Worker, type WorkOptions } from './worker.ts';
 
 /** Options of {@link createJobs}. */
@@ -29,7 +29,30 @@ export interface CreateJobsOptions<Tx> {
   maxArgsBytes?: number;
   /** Time source; inject a `FakeClock` in tests. Default: the system clock (database time in SQL). */
   clock?: Clock;
+  /** Observers of every enqueue (tracing, metrics, auditing); see {@link EnqueueHook}. */
+  onEnqueue?: readonly EnqueueHook[];
 }
+
+/** A job about to be inserted, as an {@link EnqueueHook} sees it. */
+export interface PendingJob {
+  readonly kind: string;
+  readonly queue: string;
+  /** The args as given (already checked to be JSON). Never log them without redaction. */
+  readonly args: unknown;
+  /** The metadata to store; a hook may add keys (e.g. a trace context). */
+  metadata: JsonObject | undefined;
+}
+
+/** How an enqueue ended: the new ids, or the error. */
+export type EnqueueOutcome = { ids: string[]; error?: undefined } | { ids?: undefined; error: unknown };
+
+/**
+ * Called synchronously before every enqueue (transactional, autocommit or sync) with the jobs
+ * about to be inserted; it may add metadata. It may return a function called once the insert
+ * has succeeded or failed (to end a span, say). Hooks never see the caller's transaction commit:
+ * a job counted here can still be rolled back with it.
+ */
+export type EnqueueHook = (jobs: readonly PendingJob[]) => ((outcome: EnqueueOutcome) => void) | void;
 
 /** Largest number of rows in one INSERT; bigger batches are split (one statement per chunk). */
 const INSERT_CHUNK = 500;
@@ -49,6 +72,7 @@ export class Jobs<Tx> {
   /** @internal */
   readonly dialect: Dialect;
   readonly #registry: ReadonlyMap<string, AnyJobDefinition>;
+  readonly #hooks: readonly EnqueueHook[];
 
   constructor(options: CreateJobsOptions<Tx>) {
     if (!options?.adapter) throw new InvalidOptionError('createJobs: `adapter` is required, e.g. knexAdapter(knex).');
@@ -70,6 +94,7 @@ export class Jobs<Tx> {
       registry.set(def.kind, def);
     }
     this.#registry = registry;
+    this.#hooks = [...(options.onEnqueue ?? [])];
   }
 
   /** The registered definitions by kind. */
@@ -77,33 +102,69 @@ export class Jobs<Tx> {
     return this.#registry;
   }
 
-  #row(request: JobRequest, extra: EnqueueOptions | undefined): InsertRow {
-    if (!request || typeof request.definition !== 'function') {
-      throw new InvalidOptionError('enqueue: pass a job request built by a definition, e.g. sendEmail({ orderId }).');
-    }
-    const defaults = request.definition.defaults;
-    const o: EnqueueOptions = { ...request.options, ...extra };
-    if (o.runAt !== undefined && o.delayMs !== undefined) {
-      throw new InvalidOptionError('enqueue: give either `runAt` or `delayMs`, not both.');
-    }
-    if (o.runAt !== undefined && (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime()))) {
-      throw new InvalidOptionError('enqueue: `runAt` must be a valid Date.');
-    }
-    return {
-      kind: assertName('kind', request.kind),
-      queue: assertName('queue', o.queue ?? defaults.queue ?? this.defaultQueue),
-      argsJson: encodeJsonObject('args', request.args, this.maxArgsBytes),
+  /** Resolves options and defaults, validates everything, runs the enqueue hooks, encodes. */
+  #prepare(requests: readonly AnyJobRequest[], extra: EnqueueOptions | undefined): { rows: InsertRow[]; done: (outcome: EnqueueOutcome) => void } {
+    if (!Array.isArray(requests)) throw new InvalidOptionError('enqueueMany: pass an array of job requests.');
+    const resolved = requests.map((request) => {
+      if (!request || typeof request.definition !== 'function') {
+        throw new InvalidOptionError('enqueue: pass a job request built by a definition, e.g. sendEmail({ orderId }).');
+      }
+      const defaults = request.definition.defaults;
+      const o: EnqueueOptions = { ...request.options, ...extra };
+      if (o.runAt !== undefined && o.delayMs !== undefined) {
+        throw new InvalidOptionError('enqueue: give either `runAt` or `delayMs`, not both.');
+      }
+      if (o.runAt !== undefined && (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime()))) {
+        throw new InvalidOptionError('enqueue: `runAt` must be a valid Date.');
+      }
+      const pending: PendingJob = {
+        kind: assertName('kind', request.kind),
+        queue: assertName('queue', o.queue ?? defaults.queue ?? this.defaultQueue),
+        args: request.args,
+        metadata: o.metadata === undefined ? undefined : { ...o.metadata },
+      };
+      return { o, defaults, pending, argsJson: encodeJsonObject('args', request.args, this.maxArgsBytes) };
+    });
+    const ends = this.#hooks.map((hook) => hook(resolved.map((r) => r.pending))).filter((end) => typeof end === 'function');
+    const rows = resolved.map(({ o, defaults, pending, argsJson }) => ({
+      kind: pending.kind,
+      queue: pending.queue,
+      argsJson,
       priority: assertInt('priority', o.priority ?? defaults.priority ?? 0, -1000, 1000),
       maxAttempts: assertInt('maxAttempts', o.maxAttempts ?? defaults.maxAttempts ?? this.maxAttempts, 1, 1000),
       runAt: o.runAt ?? null,
       delayMs: assertInt('delayMs', o.delayMs ?? 0, 0, 100 * 365 * 24 * 3600 * 1000),
-      metadataJson: o.metadata === undefined ? null : encodeJsonObject('metadata', o.metadata, MAX_METADATA_BYTES),
+      metadataJson: pending.metadata === undefined ? null : encodeJsonObject('metadata', pending.metadata, MAX_METADATA_BYTES),
+    }));
+    return {
+      rows,
+      done: (outcome) => {
+        for (const end of ends) {
+          try {
+            end(outcome);
+          } catch {
+            // An observer must not turn a committed insert into an error.
+          }
+        }
+      },
     };
   }
 
-  #rows(requests: readonly JobRequest[], extra: EnqueueOptions | undefined): InsertRow[] {
-    if (!Array.isArray(requests)) throw new InvalidOptionError('enqueueMany: pass an array of job requests.');
-    return requests.map((r) => this.#row(r, extra));
+  /** Runs an insert between the hooks' start and end. */
+  async #observed(prepared: ReturnType<Jobs<Tx>['prepareForTest']>, insert: () => Promise<string[]>): Promise<string[]> {
+    try {
+      const ids = await insert();
+      prepared.done({ ids });
+      return ids;
+    } catch (error) {
+      prepared.done({ error });
+      throw error;
+    }
+  }
+
+  /** @internal Exposed for the type of {@link Jobs.#observed}; not part of the API. */
+  prepareForTest(requests: readonly AnyJobRequest[], extra?: EnqueueOptions): { rows: InsertRow[]; done: (outcome: EnqueueOutcome) => void } {
+    return this.#prepare(requests, extra);
   }
 
   async #insert(ex: ReturnType<Adapter<Tx>['autocommit']>, rows: InsertRow[]): Promise<string[]> {
@@ -129,16 +190,18 @@ export class Jobs<Tx> {
    * ```
    */
   async enqueue<Args>(tx: Tx, request: JobRequest<Args>, options?: EnqueueOptions): Promise<string> {
-    const row = this.#row(request as JobRequest, options);
-    const [id] = await this.dialect.insert(this.adapter.bind(tx), [row], this.clock.sqlNow());
+    const prepared = this.#prepare([request as JobRequest], options);
+    const ex = this.adapter.bind(tx);
+    const [id] = await this.#observed(prepared, () => this.dialect.insert(ex, prepared.rows, this.clock.sqlNow()));
     return id!;
   }
 
   /** Inserts many jobs inside the caller's transaction, one statement per 500 jobs. `options` apply to all. */
-  async enqueueMany(tx: Tx, requests: readonly JobRequest[], options?: EnqueueOptions): Promise<string[]> {
-    const rows = this.#rows(requests, options);
-    if (rows.length === 0) return [];
-    return this.#insert(this.adapter.bind(tx), rows);
+  async enqueueMany(tx: Tx, requests: readonly AnyJobRequest[], options?: EnqueueOptions): Promise<string[]> {
+    const prepared = this.#prepare(requests, options);
+    if (prepared.rows.length === 0) return [];
+    const ex = this.adapter.bind(tx);
+    return this.#observed(prepared, () => this.#insert(ex, prepared.rows));
   }
 
   /**
@@ -150,13 +213,19 @@ export class Jobs<Tx> {
   }
 
   /** {@link Jobs.enqueueMany} for synchronous drivers. */
-  enqueueManySync(tx: Tx, requests: readonly JobRequest[], options?: EnqueueOptions): string[] {
-    const rows = this.#rows(requests, options);
+  enqueueManySync(tx: Tx, requests: readonly AnyJobRequest[], options?: EnqueueOptions): string[] {
+    const { rows, done } = this.#prepare(requests, options);
     const ex = this.adapter.bind(tx);
     const ids: string[] = [];
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      ids.push(...this.dialect.insertSync(ex, rows.slice(i, i + INSERT_CHUNK), this.clock.sqlNow()));
+    try {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        ids.push(...this.dialect.insertSync(ex, rows.slice(i, i + INSERT_CHUNK), this.clock.sqlNow()));
+      }
+    } catch (error) {
+      done({ error });
+      throw error;
     }
+    done({ ids });
     return ids;
   }
 
@@ -171,12 +240,13 @@ export class Jobs<Tx> {
   }
 
   /** Many jobs on the adapter's own connection, committed on their own. See {@link Jobs.enqueueAutocommit}. */
-  async enqueueManyAutocommit(requests: readonly JobRequest[], options?: EnqueueOptions): Promise<string[]> {
-    const rows = this.#rows(requests, options);
+  async enqueueManyAutocommit(requests: readonly AnyJobRequest[], options?: EnqueueOptions): Promise<string[]> {
+    const prepared = this.#prepare(requests, options);
+    const { rows } = prepared;
     if (rows.length === 0) return [];
-    if (rows.length <= INSERT_CHUNK) return this.#insert(this.adapter.autocommit(), rows);
+    if (rows.length <= INSERT_CHUNK) return this.#observed(prepared, () => this.#insert(this.adapter.autocommit(), rows));
     // Several chunks: one transaction, so a failure leaves none of them behind.
-    return this.adapter.transaction((ex) => this.#insert(ex, rows));
+    return this.#observed(prepared, () => this.adapter.transaction((ex) => this.#insert(ex, rows)));
   }
 
   /**

@@ -3,12 +3,14 @@
  *
  * @packageDocumentation
  */
-export { createJobs, Jobs, type CreateJobsOptions } from './client.ts';
+export { createJobs, Jobs, type CreateJobsOptions, type EnqueueHook, type EnqueueOutcome, type PendingJob } from './client.ts';
 export { Worker, type WorkOptions, type WorkerEvents, type JobInfo, type DiscardReason } from './worker.ts';
 export {
   defineJob,
   type JobDefinition,
   type AnyJobDefinition,
+  type AnyJobRequest,
+  type JsonArgsCheck,
   type JobConfig,
   type JobDefaults,
   type JobContext,

@@ -111,6 +111,10 @@ export interface JobDefinition<Args = unknown> {
   readonly parse: ((stored: unknown) => Args) | undefined;
 }
 
+/** Any request, whatever its args type (for batches of mixed kinds). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyJobRequest = JobRequest<any>;
+
 /** Any definition, whatever its args type (for registries). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyJobDefinition = JobDefinition<any>;
@@ -129,7 +133,7 @@ export type AnyJobDefinition = JobDefinition<any>;
  * await jobs.enqueue(tx, sendEmail({ orderId: '42' }));
  * ```
  */
-export function defineJob<Args>(kind: string, config: JobConfig<Args> & JsonArgsCheck<Args>): JobDefinition<Args> {
+export function defineJob<Args = JsonObject>(kind: string, config: JobConfig<Args> & NoInfer<JsonArgsCheck<Args>>): JobDefinition<Args> {
   assertName('kind', kind);
   if (typeof config?.handler !== 'function') throw new TypeError(`defineJob("${kind}"): handler must be a function.`);
   const defaults: JobDefaults = {};
