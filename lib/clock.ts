@@ -30,12 +30,9 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => new Date(),
   sqlNow: () => null,
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    // A dispatcher's idle poll must not keep a process alive on its own; stop() is what ends it.
-    t.unref?.();
-    return t;
-  },
+  // Timers keep the process alive on purpose: a running worker is what a worker process is
+  // for, and stop() clears them.
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 

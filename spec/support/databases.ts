@@ -30,7 +30,7 @@ async function probe(db: Db): Promise<boolean> {
     return true;
   } catch (error) {
     if (process.env['CI']) {
-      throw new Error(`${db} is not reachable in CI (${String(error)}): every database must run there.`);
+      throw new Error(`${db} is not reachable in CI (${String(error)}): every database must run there.`, { cause: error });
     }
     console.warn(`\n!!! ${db} is not reachable (${String(error)}); its tests are SKIPPED. Set CONCORDIA_${db === 'postgres' ? 'PG' : 'MYSQL'}_URL.\n`);
     return false;

@@ -1,0 +1,66 @@
+/**
+ * Statement-level checks that need no database: every dialect's SQL binds exactly its
+ * parameters, never contains a literal `?` of its own (MikroORM and Knex would substitute it),
+ * and inlines nothing but validated identifiers and integers.
+ */
+import { describe, expect, it } from 'vitest';
+import { toDollarPlaceholders } from '../../lib/sql/executor.ts';
+import { PostgresDialect } from '../../lib/dialects/postgres-dialect.ts';
+import { MysqlDialect } from '../../lib/dialects/mysql-dialect.ts';
+import { SqliteDialect } from '../../lib/dialects/sqlite-dialect.ts';
+import type { DispatcherDb } from '../../lib/dialects/dialect.ts';
+import type { Executor, SqlParam, SqlRow } from '../../lib/sql/executor.ts';
+
+/** An executor that records statements instead of running them. */
+function recorder(dialect: 'postgres' | 'mysql' | 'sqlite') {
+  const seen: { sql: string; params: readonly SqlParam[] }[] = [];
+  const ex: Executor = {
+    dialect,
+    query: async (sql, params) => {
+      seen.push({ sql, params });
+      return [{ id: '1', args: '{}', metadata: null, attempt: 1, max_attempts: 1, priority: 0, run_at_ms: 0, created_at_ms: 0, lease_token: 't', c: 'x', v: '99' }] as SqlRow[];
+    },
+    execute: async (sql, params) => {
+      seen.push({ sql, params });
+      return 1;
+    },
+  };
+  const db: DispatcherDb = { autocommit: ex, transaction: (fn) => fn(ex) };
+  return { seen, ex, db };
+}
+
+const dialects = [
+  ['postgres', new PostgresDialect('concordia_jobs')],
+  ['mysql', new MysqlDialect('concordia_jobs')],
+  ['sqlite', new SqliteDialect('concordia_jobs')],
+] as const;
+
+describe.each(dialects)('%s statements', (name, dialect) => {
+  for (const now of [null, new Date(Date.UTC(2030, 0, 1))]) {
+    it(`bind exactly their parameters (now = ${now ? 'bound' : 'database'})`, async () => {
+      const { seen, ex, db } = recorder(name);
+      const hostile = "x'); DROP TABLE concordia_jobs; --";
+      await dialect.insert(ex, [{ queue: hostile, kind: 'k', argsJson: '{"a":"?"}', priority: 0, maxAttempts: 3, runAt: null, delayMs: 5, metadataJson: null }], now);
+      await dialect.claim(db, { queues: ['a', hostile], limit: 7, workerId: 'w', leaseMs: 1000, now });
+      await dialect.complete(db, [{ id: '1', token: 't' }], now);
+      await dialect.fail(db, { id: '1', token: 't', to: 'available', delayMs: 10, errorJson: '{}', now });
+      await dialect.fail(db, { id: '1', token: 't', to: 'discarded', delayMs: 0, errorJson: '{}', now });
+      await dialect.release(db, [{ id: '1', token: 't' }], now);
+      await dialect.extendLeases(db, [{ id: '1', token: 't' }], 1000, now);
+      await dialect.rescue(db, '{}', 100, now);
+      await dialect.cancel(ex, '1', now);
+      expect(seen.length).toBeGreaterThan(8);
+      for (const { sql, params } of seen) {
+        expect(sql.split('?').length - 1, sql).toBe(params.length);
+        expect(sql).not.toContain(hostile);
+        expect(sql).not.toContain('DROP');
+      }
+    });
+  }
+});
+
+describe('toDollarPlaceholders', () => {
+  it('numbers placeholders in order', () => {
+    expect(toDollarPlaceholders('a = ? AND b IN (?, ?)')).toBe('a = $1 AND b IN ($2, $3)');
+  });
+});
