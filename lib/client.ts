@@ -73,6 +73,8 @@ export class Jobs<Tx> {
   readonly dialect: Dialect;
   readonly #registry: ReadonlyMap<string, AnyJobDefinition>;
   readonly #hooks: readonly EnqueueHook[];
+  /** Workers started by this client, woken after an autocommit enqueue in this process. */
+  readonly #workers = new Set<Worker>();
 
   constructor(options: CreateJobsOptions<Tx>) {
     if (!options?.adapter) throw new InvalidOptionError('createJobs: `adapter` is required, e.g. knexAdapter(knex).');
@@ -244,9 +246,13 @@ export class Jobs<Tx> {
     const prepared = this.#prepare(requests, options);
     const { rows } = prepared;
     if (rows.length === 0) return [];
-    if (rows.length <= INSERT_CHUNK) return this.#observed(prepared, () => this.#insert(this.adapter.autocommit(), rows));
-    // Several chunks: one transaction, so a failure leaves none of them behind.
-    return this.#observed(prepared, () => this.adapter.transaction((ex) => this.#insert(ex, rows)));
+    const ids =
+      rows.length <= INSERT_CHUNK
+        ? await this.#observed(prepared, () => this.#insert(this.adapter.autocommit(), rows))
+        : // Several chunks: one transaction, so a failure leaves none of them behind.
+          await this.#observed(prepared, () => this.adapter.transaction((ex) => this.#insert(ex, rows)));
+    this.wakeWorkers([...new Set(rows.map((r) => r.queue))]);
+    return ids;
   }
 
   /**
@@ -293,7 +299,21 @@ export class Jobs<Tx> {
    * claim; `await worker.start()` then runs it. {@link Jobs.work} does both.
    */
   createWorker(options: WorkOptions = {}): Worker {
-    return new Worker(this as Jobs<unknown>, options);
+    const worker = new Worker(this as Jobs<unknown>, options);
+    this.#workers.add(worker);
+    worker.on('stopped', () => this.#workers.delete(worker));
+    return worker;
+  }
+
+  /**
+   * Wakes this process's idle workers so they claim at once instead of at their next poll.
+   * Autocommit enqueues do this themselves; call it after committing a transaction that
+   * enqueued, if the same process works the queue and you want the job to start immediately.
+   */
+  wakeWorkers(queues?: readonly string[]): void {
+    for (const worker of this.#workers) {
+      if (worker.state === 'running' && (!queues || queues.some((q) => worker.serves(q)))) worker.wake();
+    }
   }
 }
 

@@ -111,3 +111,35 @@ export class ShutdownError extends ConcordiaError {
     super('SHUTDOWN', 'The worker is shutting down; the job was released to run again.');
   }
 }
+
+/**
+ * Thrown by a handler to run the job again after `delayMs` without counting this attempt
+ * (waiting for a rate limit, a resource not ready yet).
+ *
+ * @example
+ * ```ts
+ * if (await rateLimited()) throw new SnoozeJob(30_000);
+ * ```
+ */
+export class SnoozeJob extends ConcordiaError {
+  readonly delayMs: number;
+  constructor(delayMs: number) {
+    super('SNOOZE_JOB', `The handler snoozed the job for ${delayMs} ms.`);
+    if (!Number.isSafeInteger(delayMs) || delayMs < 0) throw new InvalidOptionError('SnoozeJob: delayMs must be a non-negative integer.');
+    this.delayMs = delayMs;
+  }
+}
+
+/** Thrown by a handler to cancel its job for good: no retry; the reason is recorded. */
+export class CancelJob extends ConcordiaError {
+  constructor(reason: string) {
+    super('CANCEL_JOB', reason);
+  }
+}
+
+/** Thrown by a handler to discard its job at once (a permanent failure): no retry; the reason is recorded. */
+export class DiscardJob extends ConcordiaError {
+  constructor(reason: string) {
+    super('DISCARD_JOB', reason);
+  }
+}

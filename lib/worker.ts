@@ -23,7 +23,7 @@ import type { Clock, TimerHandle } from './clock.ts';
 import type { Jobs } from './client.ts';
 import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
 import { errorEntry } from './error-entry.ts';
-import { JobTimeoutError, LeaseLostError, ShutdownError, StateError, UnknownJobKindError } from './errors.ts';
+import { CancelJob, DiscardJob, JobTimeoutError, LeaseLostError, ShutdownError, SnoozeJob, StateError, UnknownJobKindError } from './errors.ts';
 import { TypedEmitter } from './events.ts';
 import type { ClaimedJob, Fence } from './job.ts';
 import type { JobContext } from './job-definition.ts';
@@ -52,10 +52,25 @@ export interface WorkOptions {
   heartbeatMs?: number;
   /** How often expired leases are looked for. Default 15,000 ms. */
   rescueIntervalMs?: number;
+  /**
+   * How long finished jobs are kept before this worker deletes them, in bounded batches, or
+   * `false` to keep everything. Defaults: completed 24 h, cancelled and discarded 7 days,
+   * checked every 60 s.
+   */
+  retention?: false | RetentionOptions;
   /** This worker's name in the `locked_by` column. Default `host:pid:random`. */
   workerId?: string;
   /** Where warnings and errors go. Default `console`. */
   logger?: Logger;
+}
+
+/** Ages after which finished jobs are deleted; see {@link WorkOptions.retention}. */
+export interface RetentionOptions {
+  completedMs?: number;
+  cancelledMs?: number;
+  discardedMs?: number;
+  /** How often to prune. Default 60,000 ms. */
+  intervalMs?: number;
 }
 
 /** A job as events describe it (never its args). */
@@ -68,7 +83,7 @@ export interface JobInfo {
 }
 
 /** Why a job was discarded. */
-export type DiscardReason = 'max_attempts' | 'unknown_kind' | 'invalid_args';
+export type DiscardReason = 'max_attempts' | 'unknown_kind' | 'invalid_args' | 'handler';
 
 /** The events a {@link Worker} emits, by name. */
 export interface WorkerEvents {
@@ -76,6 +91,12 @@ export interface WorkerEvents {
   'job:completed': { job: JobInfo; durationMs: number };
   'job:retried': { job: JobInfo; error: unknown; delayMs: number };
   'job:discarded': { job: JobInfo; error: unknown; reason: DiscardReason };
+  /** The handler threw {@link SnoozeJob}: the job runs again after `delayMs`, this attempt not counted. */
+  'job:snoozed': { job: JobInfo; delayMs: number };
+  /** The handler threw {@link CancelJob}. */
+  'job:cancelled': { job: JobInfo; reason: string };
+  /** Finished jobs deleted by retention. */
+  'jobs:pruned': { count: number };
   /** The job's outcome was not recorded: its lease had expired and it was rescued or re-claimed. */
   'job:lease-lost': { job: JobInfo; during: 'complete' | 'fail' | 'heartbeat' };
   /** Jobs of dead workers returned to the queue (or discarded when out of attempts). */
@@ -100,6 +121,7 @@ interface InFlight {
 
 const RESCUE_BATCH = 1000;
 const COMPLETE_BATCH = 1000;
+const PRUNE_BATCH = 1000;
 
 /** A running dispatcher; see {@link Jobs.work}. Dispose with `await using` or `await worker.stop()`. */
 export class Worker extends TypedEmitter<WorkerEvents> {
@@ -119,6 +141,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   readonly #heartbeatMs: number;
   readonly #rescueMs: number;
   readonly #logger: Logger;
+  readonly #retention: { state: 'completed' | 'cancelled' | 'discarded'; olderThanMs: number }[];
+  readonly #pruneMs: number;
 
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   readonly #inflight = new Map<string, InFlight>();
@@ -152,11 +176,26 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.#rescueMs = assertInt('rescueIntervalMs', o.rescueIntervalMs ?? 15_000, 10, 86_400_000);
     this.id = assertName('worker id', o.workerId ?? `${hostname().replace(/[^A-Za-z0-9_.:-]/g, '-').slice(0, 60) || 'host'}:${process.pid}:${randomUUID().slice(0, 8)}`);
     this.#logger = o.logger ?? console;
+    const r = o.retention === false ? null : (o.retention ?? {});
+    const day = 86_400_000;
+    this.#retention = r
+      ? [
+          { state: 'completed' as const, olderThanMs: assertInt('retention.completedMs', r.completedMs ?? day, 0, 100 * 365 * day) },
+          { state: 'cancelled' as const, olderThanMs: assertInt('retention.cancelledMs', r.cancelledMs ?? 7 * day, 0, 100 * 365 * day) },
+          { state: 'discarded' as const, olderThanMs: assertInt('retention.discardedMs', r.discardedMs ?? 7 * day, 0, 100 * 365 * day) },
+        ]
+      : [];
+    this.#pruneMs = assertInt('retention.intervalMs', (r && r.intervalMs) ?? 60_000, 10, 86_400_000);
   }
 
   /** `running` while it claims, `stopping` during stop(), then `stopped`. */
   get state(): 'new' | 'running' | 'stopping' | 'stopped' {
     return this.#state;
+  }
+
+  /** Whether this worker serves `queue`. */
+  serves(queue: string): boolean {
+    return this.#queues.includes(queue);
   }
 
   /** Number of handlers running now. */
@@ -173,6 +212,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.#every(this.#heartbeatMs, () => this.#heartbeat());
     void this.#rescue();
     this.#every(this.#rescueMs, () => this.#rescue());
+    if (this.#retention.length > 0) this.#every(this.#pruneMs, async () => void (await this.prune()));
   }
 
   /**
@@ -348,6 +388,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (!entry.decided) {
       entry.decided = true;
       if (outcome.ok) this.#queueCompletion(entry, performance.now() - startedAt);
+      else if (outcome.error instanceof SnoozeJob) await this.#snooze(entry, outcome.error.delayMs);
+      else if (outcome.error instanceof CancelJob) await this.#end(entry, outcome.error, 'cancelled');
+      else if (outcome.error instanceof DiscardJob) await this.#end(entry, outcome.error, 'discarded');
       else await this.#fail(entry, outcome.error);
     }
     // The slot stays taken until the handler really returns: a timed-out handler that ignores
@@ -390,6 +433,29 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     else this.emit('job:retried', { job: entry.info, error, delayMs });
   }
 
+  async #snooze(entry: InFlight, delayMs: number): Promise<void> {
+    const job = entry.job;
+    try {
+      const held = await this.#persist('snooze', () =>
+        this.#dialect.fail(this.#db, { id: job.id, token: job.leaseToken, to: 'available', delayMs, errorJson: null, refundAttempt: true, now: this.#clock.sqlNow() }),
+      );
+      if (held) this.emit('job:snoozed', { job: entry.info, delayMs });
+      else this.emit('job:lease-lost', { job: entry.info, during: 'fail' });
+    } catch (dbError) {
+      this.#report('snooze (gave up; the lease will expire and the job will be rescued)', dbError);
+    }
+  }
+
+  /** A handler-requested end: cancelled or discarded, with the handler's reason recorded. */
+  async #end(entry: InFlight, error: CancelJob | DiscardJob, to: 'cancelled' | 'discarded'): Promise<void> {
+    const reason = to === 'cancelled' ? 'cancelled_by_handler' : 'discarded_by_handler';
+    const held = await this.#record(entry, error, to, 0, reason);
+    if (held === undefined) return;
+    if (!held) this.emit('job:lease-lost', { job: entry.info, during: 'fail' });
+    else if (to === 'cancelled') this.emit('job:cancelled', { job: entry.info, reason: error.message });
+    else this.emit('job:discarded', { job: entry.info, error, reason: 'handler' });
+  }
+
   async #discard(entry: InFlight, error: unknown, reason: DiscardReason): Promise<void> {
     entry.decided = true;
     const held = await this.#record(entry, error, 'discarded', 0, reason);
@@ -399,7 +465,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   /** Writes a failure; undefined when the database could not be reached (logged). */
-  async #record(entry: InFlight, error: unknown, to: 'available' | 'discarded', delayMs: number, reason: string | undefined): Promise<boolean | undefined> {
+  async #record(entry: InFlight, error: unknown, to: 'available' | 'discarded' | 'cancelled', delayMs: number, reason: string | undefined): Promise<boolean | undefined> {
     const errorJson = JSON.stringify(errorEntry(error, entry.job.attempt, this.#clock.now(), reason));
     try {
       return await this.#persist('fail', () =>
@@ -475,6 +541,30 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     } catch (error) {
       this.#report('rescue', error);
     }
+  }
+
+  /**
+   * Deletes finished jobs past their retention age now, in batches of 1,000 (at most 10 batches
+   * per state per call, so one call stays short). The worker also does this every
+   * `retention.intervalMs`. Returns how many rows it deleted.
+   */
+  async prune(): Promise<number> {
+    let total = 0;
+    for (const rule of this.#retention) {
+      for (let batch = 0; batch < 10; batch++) {
+        let n: number;
+        try {
+          n = await this.#dialect.prune(this.#db, { ...rule, limit: PRUNE_BATCH, now: this.#clock.sqlNow() });
+        } catch (error) {
+          this.#report('prune', error);
+          break;
+        }
+        total += n;
+        if (n < PRUNE_BATCH) break;
+      }
+    }
+    if (total > 0) this.emit('jobs:pruned', { count: total });
+    return total;
   }
 
   /**

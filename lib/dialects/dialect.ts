@@ -30,10 +30,20 @@ export interface ClaimParams {
 }
 
 export interface FailParams extends Fence {
-  /** `available` to retry after `delayMs`, `discarded` to give up. */
-  to: 'available' | 'discarded';
+  /** `available` to run again after `delayMs`; `discarded` or `cancelled` to end the job. */
+  to: 'available' | 'discarded' | 'cancelled';
   delayMs: number;
-  errorJson: string;
+  /** The entry to append to `errors`, or null to append none (a snooze). */
+  errorJson: string | null;
+  /** Give the attempt back (a snooze is not a failure). */
+  refundAttempt?: boolean;
+  now: Date | null;
+}
+
+export interface PruneParams {
+  state: 'completed' | 'cancelled' | 'discarded';
+  olderThanMs: number;
+  limit: number;
   now: Date | null;
 }
 
@@ -51,7 +61,7 @@ export interface Dialect {
   claim(db: DispatcherDb, params: ClaimParams): Promise<ClaimedJob[]>;
   /** Marks executions completed; returns the ids whose fence still held. */
   complete(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<Set<string>>;
-  /** Records a failure: retry later or discard. False when the fence no longer held. */
+  /** Records a failure, snooze, cancel or discard of a running job. False when the fence no longer held. */
   fail(db: DispatcherDb, params: FailParams): Promise<boolean>;
   /** Returns executions to `available` without using up their attempt (graceful stop). */
   release(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<number>;
@@ -59,8 +69,54 @@ export interface Dialect {
   extendLeases(db: DispatcherDb, fences: readonly Fence[], leaseMs: number, now: Date | null): Promise<Set<string>>;
   /** Returns up to `limit` jobs whose lease expired to `available` (or `discarded` when out of attempts). */
   rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number>;
-  /** Cancels a job that is not running yet. True when it was cancelled. */
+  /** Deletes up to `limit` jobs in final state `state` that finished more than `olderThanMs` ago. */
+  prune(db: DispatcherDb, params: PruneParams): Promise<number>;
+  /**
+   * Cancels a job that has not finished. A running job's worker finds out at its next heartbeat
+   * (its fence no longer holds), aborts the handler and drops its result. True when cancelled.
+   */
   cancel(ex: Executor, id: string, now: Date | null): Promise<boolean>;
   /** Fails fast on an unsupported server version or a missing table or column. */
   verify(ex: Executor): Promise<void>;
+  // --- Inspection (concordia/testing, the CLI): read-only, never on the dispatcher's hot path.
+  /** Lists jobs matching `filter`, oldest id first, through `ex` (a transaction sees its own uncommitted rows). */
+  listJobs(ex: Executor, filter: ListJobsFilter): Promise<ListedJob[]>;
+  /** Counts jobs by queue and state (for `concordia status`). */
+  countJobs(ex: Executor): Promise<JobCount[]>;
+}
+
+// Imported inline so this addition stays one block (other edits to this file touch the imports).
+type JobState = import('../job.ts').JobState;
+
+/** What {@link Dialect.listJobs} selects; every field narrows the result. */
+export interface ListJobsFilter {
+  kind?: string;
+  queue?: string;
+  state?: JobState;
+  /** At most this many rows (oldest first). Default 1,000. */
+  limit?: number;
+}
+
+/** A job row as inspection sees it, decoded: JSON columns parsed, times as dates. */
+export interface ListedJob {
+  id: string;
+  queue: string;
+  kind: string;
+  state: JobState;
+  args: unknown;
+  metadata: unknown;
+  errors: unknown;
+  priority: number;
+  attempt: number;
+  maxAttempts: number;
+  runAt: Date;
+  createdAt: Date;
+  finalizedAt: Date | null;
+}
+
+/** One group of {@link Dialect.countJobs}. */
+export interface JobCount {
+  queue: string;
+  state: JobState;
+  count: number;
 }

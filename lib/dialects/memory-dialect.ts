@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { StateError } from '../errors.ts';
 import type { ClaimedJob, Fence, InsertRow, JobErrorEntry, JobState } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
-import type { ClaimParams, Dialect, DispatcherDb, FailParams } from './dialect.ts';
+import type { ClaimParams, Dialect, DispatcherDb, FailParams, PruneParams } from './dialect.ts';
 
 /** One job row of the memory store. */
 export interface MemoryJobRow {
@@ -144,14 +144,15 @@ export class MemoryDialect implements Dialect {
     const r = this.#fenced(db.autocommit, p);
     if (!r) return false;
     const t = (p.now ?? new Date()).getTime();
-    (r.errors ??= []).push(JSON.parse(p.errorJson) as JobErrorEntry);
+    if (p.errorJson !== null) (r.errors ??= []).push(JSON.parse(p.errorJson) as JobErrorEntry);
     r.leaseExpiresAt = null;
-    if (p.to === 'discarded') {
-      r.state = 'discarded';
-      r.finalizedAt = t;
-    } else {
+    if (p.to === 'available') {
       r.state = 'available';
       r.runAt = t + p.delayMs;
+      if (p.refundAttempt) r.attempt -= 1;
+    } else {
+      r.state = p.to;
+      r.finalizedAt = t;
     }
     return true;
   }
@@ -202,9 +203,18 @@ export class MemoryDialect implements Dialect {
     return expired.length;
   }
 
+  async prune(db: DispatcherDb, p: PruneParams): Promise<number> {
+    const cutoff = (p.now ?? new Date()).getTime() - p.olderThanMs;
+    const store = storeOf(db.autocommit).store;
+    const old = [...store.rows.values()].filter((r) => r.state === p.state && r.finalizedAt !== null && r.finalizedAt < cutoff).slice(0, p.limit);
+    for (const r of old) store.rows.delete(r.id);
+    return old.length;
+  }
+
   async cancel(ex: Executor, id: string, now: Date | null): Promise<boolean> {
     const r = storeOf(ex).store.rows.get(Number(id));
-    if (!r || r.state !== 'available') return false;
+    if (!r || (r.state !== 'available' && r.state !== 'running')) return false;
+    r.leaseExpiresAt = null;
     r.state = 'cancelled';
     r.finalizedAt = (now ?? new Date()).getTime();
     return true;
@@ -212,5 +222,42 @@ export class MemoryDialect implements Dialect {
 
   async verify(ex: Executor): Promise<void> {
     storeOf(ex);
+  }
+
+  // --- Inspection (concordia/testing, the CLI). Types are imported inline to keep this block self-contained.
+
+  async listJobs(ex: Executor, filter: import('./dialect.ts').ListJobsFilter): Promise<import('./dialect.ts').ListedJob[]> {
+    const m = storeOf(ex);
+    // A transaction's executor sees the committed rows plus its own buffered inserts, like SQL.
+    const rows = [...m.store.rows.values(), ...(m.pending ?? [])]
+      .filter((r) => (filter.kind === undefined || r.kind === filter.kind) && (filter.queue === undefined || r.queue === filter.queue) && (filter.state === undefined || r.state === filter.state))
+      .sort((a, b) => a.id - b.id)
+      .slice(0, Math.max(1, Math.min(Math.trunc(filter.limit ?? 1000), 100_000)));
+    return rows.map((r) => ({
+      id: String(r.id),
+      queue: r.queue,
+      kind: r.kind,
+      state: r.state,
+      args: JSON.parse(r.args) as unknown,
+      metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as unknown),
+      errors: r.errors === null ? null : structuredClone(r.errors),
+      priority: r.priority,
+      attempt: r.attempt,
+      maxAttempts: r.maxAttempts,
+      runAt: new Date(r.runAt),
+      createdAt: new Date(r.createdAt),
+      finalizedAt: r.finalizedAt === null ? null : new Date(r.finalizedAt),
+    }));
+  }
+
+  async countJobs(ex: Executor): Promise<import('./dialect.ts').JobCount[]> {
+    const counts = new Map<string, import('./dialect.ts').JobCount>();
+    for (const r of storeOf(ex).store.rows.values()) {
+      const key = JSON.stringify([r.queue, r.state]);
+      const c = counts.get(key) ?? { queue: r.queue, state: r.state, count: 0 };
+      c.count++;
+      counts.set(key, c);
+    }
+    return [...counts.values()].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
   }
 }

@@ -7,7 +7,7 @@
 import { UnsupportedDatabaseError } from '../errors.ts';
 import type { ClaimedJob } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
-import type { ClaimParams, DispatcherDb } from './dialect.ts';
+import type { ClaimParams, DispatcherDb, PruneParams } from './dialect.ts';
 import { SqlDialect, parseVersion, type SqlFlavor } from './sql-dialect.ts';
 
 /** `2030-01-02 03:04:05.678`: DATETIME(3) holds UTC wall time, so the zone is dropped on purpose. */
@@ -68,6 +68,12 @@ export class MysqlDialect extends SqlDialect {
     const set = this.rescueSet(b, errorJson, now);
     const sql = `UPDATE ${this.t} SET ${set} WHERE state = 'running' AND lease_expires_at < ${b.now(now)} ORDER BY lease_expires_at LIMIT ${limit}`;
     return db.autocommit.execute(sql, b.params);
+  }
+
+  async prune(db: DispatcherDb, p: PruneParams): Promise<number> {
+    const b = this.builder();
+    // Single-table DELETE takes ORDER BY and LIMIT directly on MariaDB.
+    return db.autocommit.execute(`DELETE FROM ${this.t} WHERE ${this.pruneWhere(b, p)} ORDER BY id LIMIT ${p.limit}`, b.params);
   }
 
   protected async checkVersion(ex: Executor): Promise<void> {

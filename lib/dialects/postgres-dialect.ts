@@ -6,7 +6,7 @@
 import { UnsupportedDatabaseError } from '../errors.ts';
 import type { ClaimedJob } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
-import type { ClaimParams, DispatcherDb } from './dialect.ts';
+import type { ClaimParams, DispatcherDb, PruneParams } from './dialect.ts';
 import { SqlDialect, type SqlFlavor } from './sql-dialect.ts';
 
 export const postgresFlavor: SqlFlavor = {
@@ -56,6 +56,13 @@ export class PostgresDialect extends SqlDialect {
       `ORDER BY lease_expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
     const sql = `WITH expired AS MATERIALIZED (${pick}) UPDATE ${this.t} SET ${this.rescueSet(b, errorJson, now)} FROM expired WHERE id = expired.job_id`;
     return db.autocommit.execute(sql, b.params);
+  }
+
+  async prune(db: DispatcherDb, p: PruneParams): Promise<number> {
+    const b = this.builder();
+    // Walks the primary key from the oldest ids; SKIP LOCKED lets several workers prune at once.
+    const pick = `SELECT id FROM ${this.t} WHERE ${this.pruneWhere(b, p)} ORDER BY id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED`;
+    return db.autocommit.execute(`DELETE FROM ${this.t} WHERE id IN (${pick})`, b.params);
   }
 
   protected async checkVersion(ex: Executor): Promise<void> {

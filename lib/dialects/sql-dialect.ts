@@ -8,7 +8,7 @@
 import { SchemaMismatchError, StateError } from '../errors.ts';
 import { JOB_COLUMNS, type ClaimedJob, type Fence, type InsertRow } from '../job.ts';
 import type { DialectName, Executor, SqlParam, SqlRow } from '../sql/executor.ts';
-import type { ClaimParams, Dialect, DispatcherDb, FailParams, Statement } from './dialect.ts';
+import type { ClaimParams, Dialect, DispatcherDb, FailParams, PruneParams, Statement } from './dialect.ts';
 
 /** The expressions in which the SQL databases differ. */
 export interface SqlFlavor {
@@ -249,12 +249,14 @@ export abstract class SqlDialect implements Dialect {
   async fail(db: DispatcherDb, p: FailParams): Promise<boolean> {
     const b = this.builder();
     // Every template below binds its values in text order: placeholders are positional.
-    const errors = (): string => this.f.appendJson('errors', b.json(p.errorJson));
+    const errorJson = p.errorJson;
+    const errors = (): string => (errorJson === null ? '' : `, errors = ${this.f.appendJson('errors', b.json(errorJson))}`);
+    const refund = p.refundAttempt ? ', attempt = attempt - 1' : '';
     const set =
-      p.to === 'discarded'
-        ? `state = 'discarded', finalized_at = ${b.now(p.now)}, lease_expires_at = NULL, errors = ${errors()}`
-        : `state = 'available', run_at = ${b.nowPlus(p.now, p.delayMs)}, lease_expires_at = NULL, errors = ${errors()}`;
-    // MariaDB evaluates SET left to right; `errors` reads only itself, so the order is safe.
+      p.to === 'available'
+        ? `state = 'available', run_at = ${b.nowPlus(p.now, p.delayMs)}, lease_expires_at = NULL${refund}${errors()}`
+        : `state = '${p.to === 'cancelled' ? 'cancelled' : 'discarded'}', finalized_at = ${b.now(p.now)}, lease_expires_at = NULL${errors()}`;
+    // MariaDB evaluates SET left to right; each assignment reads only its own column, so order is safe.
     const sql = `UPDATE ${this.t} SET ${set} WHERE id = ${b.p(p.id)} AND lease_token = ${b.p(p.token)} AND state = 'running'`;
     return (await db.autocommit.execute(sql, b.params)) === 1;
   }
@@ -280,9 +282,16 @@ export abstract class SqlDialect implements Dialect {
 
   abstract rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number>;
 
+  abstract prune(db: DispatcherDb, params: PruneParams): Promise<number>;
+
+  /** The WHERE of a prune: one final state, finished before the cutoff. */
+  protected pruneWhere(b: SqlBuilder, p: PruneParams): string {
+    return `state = ${b.p(p.state)} AND finalized_at < ${b.nowPlus(p.now, -p.olderThanMs)}`;
+  }
+
   async cancel(ex: Executor, id: string, now: Date | null): Promise<boolean> {
     const b = this.builder();
-    const sql = `UPDATE ${this.t} SET state = 'cancelled', finalized_at = ${b.now(now)} WHERE id = ${b.p(id)} AND state = 'available'`;
+    const sql = `UPDATE ${this.t} SET state = 'cancelled', finalized_at = ${b.now(now)}, lease_expires_at = NULL WHERE id = ${b.p(id)} AND state IN ('available', 'running')`;
     return (await ex.execute(sql, b.params)) === 1;
   }
 
@@ -310,6 +319,49 @@ export abstract class SqlDialect implements Dialect {
         missing,
       );
     }
+  }
+
+  // --- Inspection (concordia/testing, the CLI). Types are imported inline to keep this block self-contained.
+
+  async listJobs(ex: Executor, filter: import('./dialect.ts').ListJobsFilter): Promise<import('./dialect.ts').ListedJob[]> {
+    const b = this.builder();
+    const where: string[] = [];
+    if (filter.kind !== undefined) where.push(`kind = ${b.p(filter.kind)}`);
+    if (filter.queue !== undefined) where.push(`queue = ${b.p(filter.queue)}`);
+    if (filter.state !== undefined) where.push(`state = ${b.p(filter.state)}`);
+    // The limit is inlined (like the claim's) after an integer check: MariaDB refuses a bound LIMIT in some modes.
+    const limit = Math.max(1, Math.min(Math.trunc(filter.limit ?? 1000), 100_000));
+    const f = this.f;
+    const sql =
+      `SELECT id, queue, kind, state, ${f.jsonText('args')} AS args, ${f.jsonText('metadata')} AS metadata, ` +
+      `${f.jsonText('errors')} AS errors, priority, attempt, max_attempts, ${f.timeMs('run_at')} AS run_at_ms, ` +
+      `${f.timeMs('created_at')} AS created_at_ms, ${f.timeMs('finalized_at')} AS finalized_at_ms FROM ${this.t}` +
+      `${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`;
+    const rows = await ex.query(sql, b.params);
+    // Drivers hand JSON back as text (we cast it) or already parsed (SQLite through some ORMs).
+    const parse = (v: unknown): unknown => (typeof v === 'string' ? (JSON.parse(v) as unknown) : (v ?? null));
+    return rows
+      .map((r) => ({
+        id: toStr(r['id']),
+        queue: toStr(r['queue']),
+        kind: toStr(r['kind']),
+        state: toStr(r['state']) as import('../job.ts').JobState,
+        args: parse(r['args']),
+        metadata: parse(r['metadata']),
+        errors: parse(r['errors']),
+        priority: Number(r['priority']),
+        attempt: Number(r['attempt']),
+        maxAttempts: Number(r['max_attempts']),
+        runAt: toDate(r['run_at_ms']),
+        createdAt: toDate(r['created_at_ms']),
+        finalizedAt: r['finalized_at_ms'] === null || r['finalized_at_ms'] === undefined ? null : toDate(r['finalized_at_ms']),
+      }))
+      .sort((a, c) => compareIds(a.id, c.id));
+  }
+
+  async countJobs(ex: Executor): Promise<import('./dialect.ts').JobCount[]> {
+    const rows = await ex.query(`SELECT queue, state, COUNT(*) AS n FROM ${this.t} GROUP BY queue, state ORDER BY queue, state`, []);
+    return rows.map((r) => ({ queue: toStr(r['queue']), state: toStr(r['state']) as import('../job.ts').JobState, count: Number(r['n']) }));
   }
 }
 

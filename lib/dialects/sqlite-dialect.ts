@@ -7,7 +7,7 @@
 import { UnsupportedDatabaseError } from '../errors.ts';
 import type { ClaimedJob } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
-import type { ClaimParams, DispatcherDb } from './dialect.ts';
+import type { ClaimParams, DispatcherDb, PruneParams } from './dialect.ts';
 import { SqlDialect, parseVersion, type SqlFlavor } from './sql-dialect.ts';
 
 export const sqliteFlavor: SqlFlavor = {
@@ -56,6 +56,12 @@ export class SqliteDialect extends SqlDialect {
       `UPDATE ${this.t} SET ${set} WHERE id IN (SELECT id FROM ${this.t} WHERE state = 'running' ` +
       `AND lease_expires_at < ${b.now(now)} ORDER BY lease_expires_at LIMIT ${limit})`;
     return db.autocommit.execute(sql, b.params);
+  }
+
+  async prune(db: DispatcherDb, p: PruneParams): Promise<number> {
+    const b = this.builder();
+    const pick = `SELECT id FROM ${this.t} WHERE ${this.pruneWhere(b, p)} ORDER BY id LIMIT ${p.limit}`;
+    return db.autocommit.execute(`DELETE FROM ${this.t} WHERE id IN (${pick})`, b.params);
   }
 
   protected async checkVersion(ex: Executor): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobs, defineJob, FakeClock, silentLogger, type Jobs, type JobContext, type Worker, type WorkOptions } from '../../lib/index.ts';
-import { InvalidArgsError, InvalidIdentifierError, NotInTransactionError, SchemaMismatchError } from '../../lib/errors.ts';
+import { CancelJob, DiscardJob, InvalidArgsError, InvalidIdentifierError, NotInTransactionError, SchemaMismatchError, SnoozeJob } from '../../lib/errors.ts';
 import { isReachable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
 
@@ -320,6 +320,107 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
         ['completed', 1],
         ['available', 0], // released without using up an attempt
       ]);
+    });
+
+    test('a handler can snooze (attempt not counted), cancel or discard its job', async () => {
+      let calls = 0;
+      const control = defineJob('control', {
+        handler: async (a: { action: 'snooze' | 'cancel' | 'discard' }) => {
+          if (a.action === 'snooze' && calls++ === 0) throw new SnoozeJob(5000);
+          if (a.action === 'cancel') throw new CancelJob('order was refunded');
+          if (a.action === 'discard') throw new DiscardJob('address is invalid');
+        },
+      });
+      const t0 = Date.UTC(2030, 9, 1);
+      const clock = new FakeClock(t0);
+      const jobs = client([control], { clock });
+      const [snoozed, cancelled, discarded] = await h.inTransaction((tx) =>
+        jobs.enqueueMany(tx, [control({ action: 'snooze' }), control({ action: 'cancel' }), control({ action: 'discard' })], { queue: 'control' }),
+      );
+      const w = jobs.createWorker({ ...fast, queues: ['control'] });
+      started.push(w);
+      const events = Promise.all([w.next('job:snoozed'), w.next('job:cancelled'), w.next('job:discarded')]);
+      await w.start();
+      const [snooze, cancel, discard] = await events;
+      expect(snooze.delayMs).toBe(5000);
+      expect(cancel.reason).toBe('order was refunded');
+      expect(discard.reason).toBe('handler');
+      let rows = await rowsOf([snoozed!, cancelled!, discarded!]);
+      expect(rows.map((r) => [r.state, r.attempt])).toEqual([
+        ['available', 0],
+        ['cancelled', 1],
+        ['discarded', 1],
+      ]);
+      expect(rows[0]?.errors ?? []).toEqual([]);
+      expect(rows[0]?.runAtMs).toBe(t0 + 5000);
+      expect(rows[1]?.errors?.[0]).toMatchObject({ reason: 'cancelled_by_handler', message: 'order was refunded' });
+      expect(rows[2]?.errors?.[0]).toMatchObject({ reason: 'discarded_by_handler', message: 'address is invalid' });
+      const completed = w.next('job:completed');
+      clock.set(t0 + 5000);
+      w.wake();
+      expect((await completed).job.attempt).toBe(1);
+      rows = await rowsOf([snoozed!]);
+      expect(rows[0]?.state).toBe('completed');
+    });
+
+    test('cancel() of a running job aborts its handler at the next heartbeat and drops its result', async () => {
+      let aborted: unknown = null;
+      const long = defineJob('long_running', {
+        handler: async (_a: { n: number }, ctx: JobContext) => {
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+          aborted = ctx.signal.reason;
+        },
+      });
+      const clock = new FakeClock(Date.UTC(2030, 10, 1));
+      const jobs = client([long], { clock });
+      const id = await h.inTransaction((tx) => jobs.enqueue(tx, long({ n: 1 }), { queue: 'cancel_running' }));
+      const w = jobs.createWorker({ ...fast, queues: ['cancel_running'], leaseMs: 5000, heartbeatMs: 1000 });
+      started.push(w);
+      const running = w.next('job:started');
+      await w.start();
+      await running;
+      expect(await jobs.cancel(id)).toBe(true);
+      const lost = w.next('job:lease-lost');
+      await clock.advance(1000);
+      expect((await lost).during).toBe('heartbeat');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect((aborted as Error | null)?.name).toBe('LeaseLostError');
+      const [row] = await rowsOf([id]);
+      expect(row?.state).toBe('cancelled');
+    });
+
+    test('retention deletes finished jobs past their age, and nothing younger', async () => {
+      const quick = defineJob('retained', { handler: async () => {} });
+      const t0 = Date.UTC(2032, 0, 1);
+      const clock = new FakeClock(t0);
+      const jobs = client([quick], { clock });
+      const ids = await h.inTransaction((tx) => jobs.enqueueMany(tx, [quick({ a: 1 }), quick({ a: 2 })], { queue: 'retention' }));
+      const w = jobs.createWorker({ ...fast, queues: ['retention'], retention: { completedMs: 3_600_000 } });
+      started.push(w);
+      const done = count([w], 'job:completed', 2);
+      await w.start();
+      await done;
+      clock.set(t0 + 3_600_000 - 1);
+      await w.prune();
+      expect(await rowsOf(ids)).toHaveLength(2);
+      clock.set(t0 + 3_600_000 + 1);
+      expect(await w.prune()).toBeGreaterThanOrEqual(2);
+      expect(await rowsOf(ids)).toHaveLength(0);
+    });
+
+    test('an autocommit enqueue wakes this process\'s idle worker at once', async () => {
+      const ping = defineJob('ping', { handler: async () => {} });
+      const jobs = client([ping]);
+      // A poll interval of an hour: only the wake-up can start the job within the test.
+      const w = jobs.createWorker({ ...fast, queues: ['wake'], pollIntervalMs: 3_600_000 });
+      started.push(w);
+      const idle = w.next('idle');
+      await w.start();
+      await idle;
+      const completed = w.next('job:completed');
+      await jobs.enqueueAutocommit(ping({}), { queue: 'wake' });
+      await completed;
+      await w.stop();
     });
 
     sqlTest('a late result after a lost lease is fenced off and never overwrites the newer run', async () => {
