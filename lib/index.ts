@@ -4,7 +4,7 @@
  * @packageDocumentation
  */
 export { createJobs, Jobs, type CreateJobsOptions, type EnqueueHook, type EnqueueOutcome, type PendingJob } from './client.ts';
-export { Worker, type WorkOptions, type WorkerEvents, type JobInfo, type DiscardReason } from './worker.ts';
+export { Worker, type WorkOptions, type WorkerEvents, type JobInfo, type DiscardReason, type RetentionOptions } from './worker.ts';
 export {
   defineJob,
   type JobDefinition,
@@ -33,6 +33,7 @@ export {
   type SqlParam,
   type SqlRow,
   type TransactionOptions,
+  type Listener,
   type PlaceholderStyle,
   type RawExecutor,
   defineExecutor,

@@ -26,6 +26,7 @@ import { errorEntry } from './error-entry.ts';
 import { CancelJob, DiscardJob, JobTimeoutError, LeaseLostError, ShutdownError, SnoozeJob, StateError, UnknownJobKindError } from './errors.ts';
 import { TypedEmitter } from './events.ts';
 import type { ClaimedJob, Fence } from './job.ts';
+import type { Listener } from './sql/executor.ts';
 import type { JobContext } from './job-definition.ts';
 import type { Logger } from './logger.ts';
 import { composeMiddleware, type JobMiddleware } from './middleware.ts';
@@ -58,6 +59,12 @@ export interface WorkOptions {
    * checked every 60 s.
    */
   retention?: false | RetentionOptions;
+  /**
+   * PostgreSQL: LISTEN for enqueue notifications (through adapters that can, such as `pg` and
+   * Knex) so a new job starts within milliseconds; polling stays on as the safety net. Set
+   * `false` behind PgBouncer in transaction pooling mode, where LISTEN does not work. Default true.
+   */
+  listen?: boolean;
   /** This worker's name in the `locked_by` column. Default `host:pid:random`. */
   workerId?: string;
   /** Where warnings and errors go. Default `console`. */
@@ -103,6 +110,8 @@ export interface WorkerEvents {
   'jobs:rescued': { count: number };
   /** stop() was called: no more claims; `running` handlers get the shutdown grace period. */
   stopping: { running: number };
+  /** The LISTEN connection is up (again); `reconnects` counts how often it was re-opened. */
+  listening: { reconnects: number };
   /** A claim found fewer due jobs than free slots. */
   idle: { running: number };
   /** A database call failed; the worker keeps going and retries. */
@@ -143,6 +152,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   readonly #logger: Logger;
   readonly #retention: { state: 'completed' | 'cancelled' | 'discarded'; olderThanMs: number }[];
   readonly #pruneMs: number;
+  readonly #listen: boolean;
+  #listener: Listener | null = null;
+  #listenAttempts = 0;
+  #listenStarts = 0;
 
   #state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   readonly #inflight = new Map<string, InFlight>();
@@ -185,6 +198,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           { state: 'discarded' as const, olderThanMs: assertInt('retention.discardedMs', r.discardedMs ?? 7 * day, 0, 100 * 365 * day) },
         ]
       : [];
+    this.#listen = o.listen !== false;
     this.#pruneMs = assertInt('retention.intervalMs', (r && r.intervalMs) ?? 60_000, 10, 86_400_000);
   }
 
@@ -213,6 +227,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     void this.#rescue();
     this.#every(this.#rescueMs, () => this.#rescue());
     if (this.#retention.length > 0) this.#every(this.#pruneMs, async () => void (await this.prune()));
+    if (this.#listen && this.#dialect.channel && this.#jobs.adapter.listen) void this.#openListener();
   }
 
   /**
@@ -543,6 +558,54 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
   }
 
+  /** Opens the LISTEN connection; on failure or loss, retries with capped backoff until stop(). */
+  async #openListener(): Promise<void> {
+    const listen = this.#jobs.adapter.listen;
+    const channel = this.#dialect.channel;
+    if (!listen || !channel || this.#state !== 'running') return;
+    let lost = false;
+    const onLost = (error: unknown): void => {
+      if (lost) return;
+      lost = true;
+      this.#report('listen (connection lost; polling continues while it reconnects)', error);
+      const old = this.#listener;
+      this.#listener = null;
+      void old?.close().catch(() => {});
+      void this.#retryListener();
+    };
+    try {
+      const listener = await listen.call(
+        this.#jobs.adapter,
+        channel,
+        (payload) => {
+          if (payload === '*' || payload.split(',').some((q) => this.#queues.includes(q))) this.wake();
+        },
+        onLost,
+      );
+      if (this.#state !== 'running' || lost) {
+        await listener.close().catch(() => {});
+        return;
+      }
+      this.#listener = listener;
+      this.#listenAttempts = 0;
+      this.emit('listening', { reconnects: this.#listenStarts++ });
+      // Jobs enqueued while the connection was down notified nobody: look now.
+      this.wake();
+    } catch (error) {
+      if (!lost) {
+        lost = true;
+        this.#report('listen', error);
+        void this.#retryListener();
+      }
+    }
+  }
+
+  async #retryListener(): Promise<void> {
+    const delay = Math.min(250 * 2 ** this.#listenAttempts++, 30_000);
+    await this.#sleep(delay);
+    await this.#openListener();
+  }
+
   /**
    * Deletes finished jobs past their retention age now, in batches of 1,000 (at most 10 batches
    * per state per call, so one call stays short). The worker also does this every
@@ -606,6 +669,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       for (const e of left) e.controller.abort(new ShutdownError());
     }
     while (this.#flushing) await this.#flushing;
+    const listener = this.#listener;
+    this.#listener = null;
+    await listener?.close().catch(() => {});
     for (const t of this.#timers) this.#clock.clearTimeout(t);
     this.#timers.clear();
     this.#state = 'stopped';

@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
-import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type Listener, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
 
 function dialectOf(knex: Knex | Knex.Transaction): Exclude<DialectName, 'memory'> {
   const name = String((knex.client as { dialect?: unknown }).dialect ?? '');
@@ -46,6 +46,48 @@ function executorFor(runner: Knex | Knex.Transaction, dialect: Exclude<DialectNa
   });
 }
 
+/** A raw pg client of Knex's own connection settings, outside its pool, holding a LISTEN. */
+interface RawPgClient {
+  query(sql: string): Promise<unknown>;
+  on(event: string, fn: (arg: never) => void): void;
+  off(event: string, fn: (arg: never) => void): void;
+}
+
+async function listenWithKnex(
+  knex: Knex,
+  channel: string,
+  onNotification: (payload: string) => void,
+  onError: (error: unknown) => void,
+): Promise<Listener> {
+  const client = knex.client as { acquireRawConnection(): Promise<RawPgClient>; destroyRawConnection(c: RawPgClient): Promise<void> };
+  const conn = await client.acquireRawConnection();
+  let closed = false;
+  const onNotify = (msg: { channel: string; payload?: string }): void => {
+    if (msg.channel === channel) onNotification(msg.payload ?? '');
+  };
+  const onConnError = (error: unknown): void => {
+    if (!closed) onError(error);
+  };
+  conn.on('notification', onNotify as (arg: never) => void);
+  conn.on('error', onConnError as (arg: never) => void);
+  conn.on('end', (() => onConnError(new Error('LISTEN connection ended'))) as (arg: never) => void);
+  try {
+    await conn.query(`LISTEN "${channel}"`);
+  } catch (error) {
+    closed = true;
+    await client.destroyRawConnection(conn).catch(() => {});
+    throw error;
+  }
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      conn.off('notification', onNotify as (arg: never) => void);
+      await client.destroyRawConnection(conn).catch(() => {});
+    },
+  };
+}
+
 /**
  * Creates the Knex adapter. The dispatcher uses `knex`'s own pool.
  *
@@ -76,5 +118,6 @@ export function knexAdapter(knex: Knex): Adapter<Knex.Transaction> {
     },
     autocommit: () => autocommit,
     transaction: (fn) => knex.transaction((trx) => fn(executorFor(trx, dialect))),
+    ...(dialect === 'postgres' ? { listen: (channel: string, onNotification: (payload: string) => void, onError: (error: unknown) => void) => listenWithKnex(knex, channel, onNotification, onError) } : {}),
   };
 }

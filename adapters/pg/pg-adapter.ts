@@ -3,11 +3,12 @@
  *
  * @module
  */
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { Notification, Pool, PoolClient, QueryResult } from 'pg';
 import { NotInTransactionError } from '../../lib/errors.ts';
 import { defineExecutor, type Adapter, type Executor, type SqlParam } from '../../lib/sql/executor.ts';
 
 type Queryable = Pick<PoolClient, 'query'>;
+type PgListenClient = Pick<PoolClient, 'query' | 'on' | 'off'> & { connect(): Promise<void>; end(): Promise<void> };
 
 function executorFor(q: Queryable): Executor {
   return defineExecutor({
@@ -51,6 +52,39 @@ export function pgAdapter(pool: Pool): Adapter<PoolClient> {
       return executorFor(client);
     },
     autocommit: () => autocommit,
+    async listen(channel, onNotification, onError) {
+      // A connection of its own, outside the pool (LISTEN is per session and held for as long
+      // as the worker runs; taking it from the pool would shrink the pool for everyone else).
+      const PgClient = (pool as unknown as { Client: new (options: unknown) => PgListenClient }).Client;
+      const client = new PgClient((pool as unknown as { options: unknown }).options);
+      await client.connect();
+      let closed = false;
+      const onNotify = (msg: Notification): void => {
+        if (msg.channel === channel) onNotification(msg.payload ?? '');
+      };
+      const onClientError = (error: unknown): void => {
+        if (!closed) onError(error);
+      };
+      client.on('notification', onNotify);
+      client.on('error', onClientError);
+      client.on('end', () => onClientError(new Error('LISTEN connection ended')));
+      try {
+        // `channel` comes from a validated table name; identifiers cannot be bound.
+        await client.query(`LISTEN "${channel}"`);
+      } catch (error) {
+        closed = true;
+        await client.end().catch(() => {});
+        throw error;
+      }
+      return {
+        async close() {
+          if (closed) return;
+          closed = true;
+          client.off('notification', onNotify);
+          await client.end().catch(() => {});
+        },
+      };
+    },
     async transaction(fn) {
       const client = await pool.connect();
       try {

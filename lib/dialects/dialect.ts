@@ -50,6 +50,8 @@ export interface PruneParams {
 /** The operations the engine needs from a database. */
 export interface Dialect {
   readonly name: DialectName;
+  /** The LISTEN/NOTIFY channel enqueues notify on, where the database has one. */
+  readonly channel?: string | null;
   /** Inserts a batch of jobs through `ex` (the caller's transaction or an autocommit executor); returns ids in order. */
   insert(ex: Executor, rows: readonly InsertRow[], now: Date | null): Promise<string[]>;
   /**

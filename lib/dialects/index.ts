@@ -10,10 +10,10 @@ import { MysqlDialect } from './mysql-dialect.ts';
 import { PostgresDialect } from './postgres-dialect.ts';
 import { SqliteDialect } from './sqlite-dialect.ts';
 
-export function dialectFor(name: DialectName, table: string): Dialect {
+export function dialectFor(name: DialectName, table: string, options: { notify?: boolean } = {}): Dialect {
   switch (name) {
     case 'postgres':
-      return new PostgresDialect(table);
+      return new PostgresDialect(table, options);
     case 'mysql':
       return new MysqlDialect(table);
     case 'sqlite':

@@ -4,9 +4,9 @@
  * @internal
  */
 import { UnsupportedDatabaseError } from '../errors.ts';
-import type { ClaimedJob } from '../job.ts';
+import type { ClaimedJob, InsertRow } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
-import type { ClaimParams, DispatcherDb, PruneParams } from './dialect.ts';
+import type { ClaimParams, DispatcherDb, PruneParams, Statement } from './dialect.ts';
 import { SqlDialect, type SqlFlavor } from './sql-dialect.ts';
 
 export const postgresFlavor: SqlFlavor = {
@@ -26,12 +26,37 @@ export const postgresFlavor: SqlFlavor = {
   updateReturning: true,
 };
 
+/** The NOTIFY channel for a jobs table: `concordia_jobs` → `concordia_jobs`, `app.jobs` → `app_jobs`. */
+export function notifyChannel(table: string): string {
+  return table.replace('.', '_');
+}
+
 export class PostgresDialect extends SqlDialect {
   protected readonly ddlHint: string;
 
-  constructor(table: string) {
+  /** The LISTEN/NOTIFY channel of this table, or null when enqueues should not notify. */
+  readonly channel: string | null;
+
+  constructor(table: string, options: { notify?: boolean } = {}) {
     super(postgresFlavor, table);
+    this.channel = options.notify === false ? null : notifyChannel(table);
     this.ddlHint = `schema/postgres/0001_create_jobs.sql${table === 'concordia_jobs' ? '' : ` (with the table renamed to ${table})`}`;
+  }
+
+  /**
+   * The insert, plus a NOTIFY in the same statement (no extra round trip). PostgreSQL delivers
+   * it only when the enqueuing transaction commits, and drops it on rollback, so an idle worker
+   * wakes exactly when the job becomes visible.
+   */
+  override insertStatement(rows: readonly InsertRow[], now: Date | null): Statement {
+    const st = super.insertStatement(rows, now);
+    if (this.channel === null) return st;
+    const queues = [...new Set(rows.map((r) => r.queue))].join(',');
+    return {
+      name: st.name,
+      sql: `WITH inserted AS (${st.sql}) SELECT inserted.id FROM inserted CROSS JOIN (SELECT pg_notify(?, ?)) AS wake`,
+      params: [...st.params, this.channel, queues.length <= 7000 ? queues : '*'],
+    };
   }
 
   async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {

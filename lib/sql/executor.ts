@@ -66,6 +66,18 @@ export interface Adapter<Tx> {
   autocommit(): Executor;
   /** Runs `fn` inside a short transaction on the adapter's own pool (commit on return, rollback on throw). */
   transaction<T>(fn: (ex: Executor) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * PostgreSQL only, optional: opens a dedicated connection that LISTENs on `channel` and calls
+   * `onNotification` with each payload. `onError` reports a lost connection; the worker then
+   * closes this listener and opens a new one. Adapters without it simply poll.
+   */
+  listen?(channel: string, onNotification: (payload: string) => void, onError: (error: unknown) => void): Promise<Listener>;
+}
+
+/** A LISTEN connection opened by {@link Adapter.listen}. */
+export interface Listener {
+  /** Stops listening and releases the connection. */
+  close(): Promise<void>;
 }
 
 /** How a driver writes placeholders. */

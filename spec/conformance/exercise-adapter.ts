@@ -423,6 +423,49 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       await w.stop();
     });
 
+    const listenTest = (name: string, fn: () => Promise<void>) =>
+      it(name, async (ctx) => {
+        if (!available || db !== 'postgres' || !h.adapter.listen) return ctx.skip();
+        await fn();
+      }, 30_000);
+
+    listenTest('NOTIFY at commit wakes an idle LISTENing worker within milliseconds', async () => {
+      const ping = defineJob('notify_ping', { handler: async () => {} });
+      const jobs = client([ping]);
+      // An hour between polls: only the notification can start the job within the test.
+      const w = jobs.createWorker({ ...fast, queues: ['notify'], pollIntervalMs: 3_600_000 });
+      started.push(w);
+      const listening = w.next('listening');
+      await w.start();
+      await listening;
+      const completed = w.next('job:completed');
+      const t = performance.now();
+      const id = await h.inTransaction((tx) => jobs.enqueue(tx, ping({}), { queue: 'notify' }));
+      expect((await completed).job.id).toBe(id);
+      // The poll interval is an hour: only the notification can have started it this soon.
+      expect(performance.now() - t).toBeLessThan(5000);
+    });
+
+    listenTest('the LISTEN connection comes back after the server kills it', async () => {
+      const ping = defineJob('notify_reconnect', { handler: async () => {} });
+      const jobs = client([ping]);
+      const w = jobs.createWorker({ ...fast, queues: ['notify_again'], pollIntervalMs: 3_600_000 });
+      started.push(w);
+      const listening = w.next('listening');
+      await w.start();
+      await listening;
+      const back = w.next('listening');
+      const killed = await h.raw!.query(
+        `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query = ? AND pid <> pg_backend_pid()`,
+        [`LISTEN "${h.table}"`],
+      );
+      expect(killed.length).toBeGreaterThanOrEqual(1);
+      expect((await back).reconnects).toBeGreaterThanOrEqual(1);
+      const completed = w.next('job:completed');
+      await h.inTransaction((tx) => jobs.enqueue(tx, ping({}), { queue: 'notify_again' }));
+      await completed;
+    });
+
     sqlTest('a late result after a lost lease is fenced off and never overwrites the newer run', async () => {
       const gate = latch();
       let firstRunning!: () => void;

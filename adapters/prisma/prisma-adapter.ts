@@ -1,0 +1,201 @@
+/**
+ * Prisma 7 adapter (driver adapters @prisma/adapter-pg, @prisma/adapter-mariadb,
+ * @prisma/adapter-better-sqlite3): enqueue inside `prisma.$transaction(async (tx) => …)`.
+ *
+ * Every statement goes through `$queryRawUnsafe` / `$executeRawUnsafe` of the client it is
+ * given, so a job inserted through the transaction client commits or rolls back with your
+ * writes. The generated model of schema/prisma/ is for your own queries; Concordia never needs it.
+ *
+ * @module
+ */
+import { InvalidOptionError, NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
+import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+
+/**
+ * What Concordia calls on a Prisma transaction client (`tx` in `prisma.$transaction(async (tx) => …)`).
+ * Structural, so any generated client, with or without `$extends`, fits.
+ */
+export interface PrismaTransactionClient {
+  // `any[]` mirrors Prisma's own signature, so generated clients are assignable.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  $queryRawUnsafe(query: string, ...values: any[]): PromiseLike<unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  $executeRawUnsafe(query: string, ...values: any[]): PromiseLike<number>;
+}
+
+/** Options of the interactive transactions Concordia opens itself. */
+export interface PrismaTransactionOptions {
+  /** Longest wait for a connection, in ms (Prisma's default is 2,000). */
+  maxWait?: number;
+  /** Longest the transaction may stay open, in ms (Prisma's default is 5,000). */
+  timeout?: number;
+}
+
+/** What Concordia calls on the root `PrismaClient`. */
+export interface PrismaClientLike extends PrismaTransactionClient {
+  $connect(): Promise<void>;
+  $transaction<R>(fn: (tx: PrismaTransactionClient) => Promise<R>, options?: PrismaTransactionOptions): Promise<R>;
+}
+
+/** Options of {@link prismaAdapter}. */
+export interface PrismaAdapterOptions {
+  /**
+   * The datasource provider of your schema. Detected from the client when omitted; set it when
+   * detection fails (a future Prisma that renames its internals) or to make it explicit.
+   */
+  provider?: 'postgresql' | 'postgres' | 'mysql' | 'mariadb' | 'sqlite';
+  /**
+   * Limits of the dispatcher's own short transactions (only the MariaDB claim and batches of
+   * more than 500 autocommitted jobs use one). Defaults: `maxWait` 5,000 ms, `timeout` 10,000 ms.
+   */
+  transaction?: PrismaTransactionOptions;
+}
+
+type SqlDialectName = Exclude<DialectName, 'memory'>;
+
+function normaliseProvider(value: unknown): SqlDialectName | undefined {
+  switch (typeof value === 'string' ? value.toLowerCase() : '') {
+    case 'postgresql':
+    case 'postgres':
+      return 'postgres';
+    case 'mysql':
+    case 'mariadb':
+      return 'mysql';
+    case 'sqlite':
+      return 'sqlite';
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The places Prisma keeps the provider. All private, so several are read and the first that
+ * answers wins: the generated client's `_activeProvider`, the same inside `_engineConfig`, and
+ * the driver adapter's own `provider`.
+ */
+function detectProvider(client: object): { dialect?: SqlDialectName; seen: string[] } {
+  const c = client as {
+    _activeProvider?: unknown;
+    _engineConfig?: { activeProvider?: unknown; adapter?: { provider?: unknown } };
+  };
+  const candidates = [c._activeProvider, c._engineConfig?.activeProvider, c._engineConfig?.adapter?.provider];
+  const seen = candidates.filter((v) => v !== undefined).map(String);
+  for (const value of candidates) {
+    const dialect = normaliseProvider(value);
+    if (dialect) return { dialect, seen };
+  }
+  return { seen };
+}
+
+function resolveDialect(client: object, explicit: PrismaAdapterOptions['provider']): SqlDialectName {
+  const detected = detectProvider(client);
+  if (explicit !== undefined) {
+    const chosen = normaliseProvider(explicit);
+    if (!chosen) throw new UnknownDialectError(`prismaAdapter: unsupported provider "${String(explicit)}" (supported: postgresql, mysql, sqlite).`);
+    if (detected.dialect && detected.dialect !== chosen) {
+      throw new InvalidOptionError(`prismaAdapter: options.provider is "${explicit}" but the client talks to ${detected.dialect}.`);
+    }
+    return chosen;
+  }
+  if (detected.dialect) return detected.dialect;
+  throw new UnknownDialectError(
+    `prismaAdapter: cannot tell which database this Prisma client talks to (found provider ${detected.seen.length ? detected.seen.map((s) => `"${s}"`).join(', ') : 'nothing'}). ` +
+      'Supported: postgresql, mysql (MariaDB), sqlite. Pass it explicitly: prismaAdapter(prisma, { provider: "postgresql" }).',
+  );
+}
+
+/** Decimal.js values (MySQL arithmetic, NUMERIC columns) have these without being numbers. */
+function isDecimalLike(value: object): boolean {
+  return typeof (value as { toFixed?: unknown }).toFixed === 'function' && typeof (value as { d?: unknown }).d !== 'undefined';
+}
+
+/**
+ * Prisma decodes raw results by column type: BIGINT and COUNT(*) become BigInt, DECIMAL a
+ * Decimal.js object. The engine selects times as epoch ms and JSON as text already, so only
+ * numbers need normalising: safe integers become numbers, larger ones decimal strings (ids
+ * are compared as strings by the engine).
+ */
+function normaliseValue(value: unknown): unknown {
+  if (typeof value === 'bigint') {
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+  }
+  if (value !== null && typeof value === 'object' && !(value instanceof Date) && !Array.isArray(value) && isDecimalLike(value)) {
+    return String(value);
+  }
+  return value;
+}
+
+function normaliseRows(result: unknown): SqlRow[] {
+  if (!Array.isArray(result)) return [];
+  return result.map((row: SqlRow) => {
+    const out: SqlRow = {};
+    for (const key of Object.keys(row)) out[key] = normaliseValue(row[key]);
+    return out;
+  });
+}
+
+function executorFor(client: PrismaTransactionClient, dialect: SqlDialectName): Executor {
+  return defineExecutor({
+    dialect,
+    // Prisma hands SQL to the driver untouched: PostgreSQL wants $1, MariaDB and SQLite want ?.
+    placeholders: dialect === 'postgres' ? 'dollar' : 'question',
+    query: async (sql: string, params: readonly SqlParam[]) => normaliseRows(await client.$queryRawUnsafe(sql, ...params)),
+    execute: async (sql: string, params: readonly SqlParam[]) => toCount(await client.$executeRawUnsafe(sql, ...params)),
+  });
+}
+
+/**
+ * Creates the Prisma adapter. The dispatcher runs its statements on `prisma` itself, one
+ * autocommitted statement each; enqueue takes the `tx` of an interactive transaction.
+ *
+ * The sequential form `prisma.$transaction([…])` is not supported: it takes Prisma queries,
+ * not functions, and gives no transaction client to enqueue through. Use the interactive form.
+ *
+ * @param prisma your `PrismaClient`, built with a driver adapter (`PrismaPg`, `PrismaMariaDb`
+ *   or `PrismaBetterSqlite3`).
+ * @example
+ * ```ts
+ * const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString }) });
+ * const jobs = createJobs({ adapter: prismaAdapter(prisma), jobs: [sendEmail] });
+ * await prisma.$transaction(async (tx) => {
+ *   const order = await tx.order.create({ data: { total: 42 } });
+ *   await jobs.enqueue(tx, sendEmail({ orderId: order.id }));
+ * });
+ * ```
+ */
+export function prismaAdapter(prisma: PrismaClientLike, options: PrismaAdapterOptions = {}): Adapter<PrismaTransactionClient> {
+  if (!prisma || typeof prisma.$transaction !== 'function' || typeof prisma.$queryRawUnsafe !== 'function') {
+    throw new InvalidOptionError('prismaAdapter: pass your root PrismaClient (the one you call $transaction on).');
+  }
+  const dialect = resolveDialect(prisma, options.provider);
+  const limits: PrismaTransactionOptions = { maxWait: 5_000, timeout: 10_000, ...options.transaction };
+  const autocommit = executorFor(prisma, dialect);
+  return {
+    name: 'prisma',
+    dialect,
+    bind(tx) {
+      const handle = tx as Partial<PrismaClientLike> | null | undefined;
+      if (!handle || typeof handle.$queryRawUnsafe !== 'function' || typeof handle.$executeRawUnsafe !== 'function') {
+        throw new NotInTransactionError(
+          'prismaAdapter: enqueue() needs the `tx` client of prisma.$transaction(async (tx) => …); this is not a Prisma client.',
+        );
+      }
+      // Prisma strips $connect/$disconnect from the client it hands an interactive transaction
+      // (it keeps a $transaction that nests); on the root client a statement would autocommit.
+      if (typeof handle.$connect === 'function') {
+        throw new NotInTransactionError(
+          'prismaAdapter: enqueue() got the root PrismaClient, whose statements autocommit on their own. ' +
+            'Pass the `tx` argument of prisma.$transaction(async (tx) => { …; await jobs.enqueue(tx, job) }) instead ' +
+            '(the array form prisma.$transaction([…]) has no such client and is not supported). ' +
+            'Outside a transaction use jobs.enqueueAutocommit().',
+        );
+      }
+      return executorFor(handle as PrismaTransactionClient, dialect);
+    },
+    autocommit: () => autocommit,
+    // An interactive transaction holds a pooled connection until it ends, so the limits stay
+    // short; SQLite has one connection in Prisma, whose writes are serialised anyway, so
+    // `immediate` needs no special BEGIN here.
+    transaction: (fn) => prisma.$transaction((tx) => fn(executorFor(tx, dialect)), limits),
+  };
+}

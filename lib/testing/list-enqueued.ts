@@ -1,0 +1,53 @@
+/**
+ * Reading the jobs table from an application test, through the same adapter the app uses.
+ *
+ * @module
+ */
+import type { Jobs } from '../client.ts';
+import type { ListedJob } from '../dialects/dialect.ts';
+import type { JobState } from '../job.ts';
+import type { AnyJobDefinition } from '../job-definition.ts';
+
+/** A job as the testing helpers report it: JSON columns decoded, times as dates. */
+export type EnqueuedJob = ListedJob;
+
+/** Filters of {@link listEnqueued}. */
+export interface ListEnqueuedOptions<Tx> {
+  /**
+   * Read through this open transaction (your ORM's handle, as given to `enqueue`), so jobs
+   * enqueued in it are visible before it commits. Without it the adapter's own connection
+   * reads committed rows only.
+   */
+  tx?: Tx;
+  /** Only this kind: a definition or its kind name. */
+  kind?: AnyJobDefinition | string;
+  queue?: string;
+  state?: JobState;
+  /** At most this many jobs, oldest first. Default 1,000. */
+  limit?: number;
+}
+
+/**
+ * Lists jobs of the client's table, oldest first. Works with every adapter, inside an open
+ * transaction (`tx`) or after commit.
+ *
+ * @example
+ * ```ts
+ * await knex.transaction(async (trx) => {
+ *   await placeOrder(trx);
+ *   const pending = await listEnqueued(jobs, { tx: trx, kind: sendEmail });
+ *   expect(pending).toHaveLength(1);
+ * });
+ * ```
+ */
+export async function listEnqueued<Tx>(jobs: Jobs<Tx>, options: ListEnqueuedOptions<Tx> = {}): Promise<EnqueuedJob[]> {
+  // bind() refuses a handle outside a transaction, exactly as enqueue() would.
+  const ex = options.tx === undefined ? jobs.adapter.autocommit() : jobs.adapter.bind(options.tx);
+  const kind = typeof options.kind === 'function' ? options.kind.kind : options.kind;
+  return jobs.dialect.listJobs(ex, {
+    ...(kind !== undefined && { kind }),
+    ...(options.queue !== undefined && { queue: options.queue }),
+    ...(options.state !== undefined && { state: options.state }),
+    ...(options.limit !== undefined && { limit: options.limit }),
+  });
+}

@@ -1,0 +1,110 @@
+/**
+ * Sequelize 6 definition of the Concordia jobs table: the column attributes (shared by the model
+ * and by the queryInterface migration in this folder) and a model for `sequelize.sync()`.
+ * Both produce the same table as `schema/<db>/0001_create_jobs.sql`; a drift spec compares them
+ * through the database catalog.
+ *
+ * @module
+ */
+import { DataTypes, type ModelAttributeColumnOptions, type ModelStatic, type Model, type Sequelize } from 'sequelize';
+
+/** The databases the definitions cover (`mysql` serves both the mysql and mariadb dialects). */
+export type ConcordiaSequelizeDb = 'postgres' | 'mysql' | 'sqlite';
+
+/** Maps `sequelize.getDialect()` to the database family. */
+export function concordiaDbOf(sequelize: Sequelize): ConcordiaSequelizeDb {
+  const d = sequelize.getDialect();
+  if (d === 'postgres') return 'postgres';
+  if (d === 'mysql' || d === 'mariadb') return 'mysql';
+  if (d === 'sqlite') return 'sqlite';
+  throw new Error(`Concordia has no jobs table definition for the Sequelize dialect "${d}".`);
+}
+
+/**
+ * The column attributes of the jobs table for `db`.
+ *
+ * @example
+ * ```ts
+ * await queryInterface.createTable('concordia_jobs', concordiaJobsAttributes('postgres'));
+ * ```
+ */
+export function concordiaJobsAttributes(db: ConcordiaSequelizeDb): Record<string, ModelAttributeColumnOptions> {
+  // Sequelize's DATE ignores a precision on PostgreSQL (it always writes TIMESTAMP WITH TIME
+  // ZONE, i.e. microseconds), so the exact type is spelled out there.
+  const time = db === 'postgres' ? 'TIMESTAMPTZ(3)' : db === 'mysql' ? DataTypes.DATE(3) : DataTypes.INTEGER;
+  const json = db === 'postgres' ? DataTypes.JSONB : db === 'mysql' ? DataTypes.JSON : DataTypes.TEXT;
+  const name = (length: number) => (db === 'mysql' ? DataTypes.STRING(length) : DataTypes.TEXT);
+  const id: ModelAttributeColumnOptions =
+    db === 'sqlite'
+      ? { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true }
+      : { type: DataTypes.BIGINT, primaryKey: true, autoIncrement: true, allowNull: false };
+  return {
+    id,
+    queue: { type: name(128), allowNull: false, defaultValue: 'default' },
+    kind: { type: name(128), allowNull: false },
+    args: { type: json, allowNull: false },
+    state: { type: name(16), allowNull: false, defaultValue: 'available' },
+    priority: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+    attempt: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+    max_attempts: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 20 },
+    run_at: { type: time, allowNull: false },
+    attempted_at: { type: time, allowNull: true },
+    finalized_at: { type: time, allowNull: true },
+    created_at: { type: time, allowNull: false },
+    lease_token: { type: name(36), allowNull: true },
+    locked_by: { type: name(128), allowNull: true },
+    lease_expires_at: { type: time, allowNull: true },
+    errors: { type: json, allowNull: true },
+    metadata: { type: json, allowNull: true },
+  };
+}
+
+/**
+ * The two indexes: the claim path (state = 'available' AND queue … ORDER BY priority, run_at, id)
+ * and the rescuer (state = 'running' AND lease_expires_at < now).
+ *
+ * @example
+ * ```ts
+ * for (const ix of concordiaJobsIndexes('app_jobs')) await queryInterface.addIndex('app_jobs', ix.fields, { name: ix.name });
+ * ```
+ */
+export function concordiaJobsIndexes(table: string): { name: string; fields: string[] }[] {
+  return [
+    { name: `${table}_claim_idx`, fields: ['state', 'queue', 'priority', 'run_at', 'id'] },
+    { name: `${table}_lease_idx`, fields: ['state', 'lease_expires_at'] },
+  ];
+}
+
+/**
+ * MariaDB table options of the canonical DDL: byte-wise comparison of queue and kind names.
+ *
+ * @example
+ * ```ts
+ * await queryInterface.createTable(table, attrs, concordiaJobsTableOptions('mysql'));
+ * ```
+ */
+export function concordiaJobsTableOptions(db: ConcordiaSequelizeDb): { engine?: string; charset?: string; collate?: string } {
+  return db === 'mysql' ? { engine: 'InnoDB', charset: 'utf8mb4', collate: 'utf8mb4_bin' } : {};
+}
+
+/**
+ * Defines the jobs model, so `sequelize.sync()` (or `Model.sync()`) creates the table. Concordia
+ * itself never reads through the model; it exists for sync and for ad-hoc queries of your own.
+ *
+ * @example
+ * ```ts
+ * const ConcordiaJob = defineConcordiaJobModel(sequelize);
+ * await ConcordiaJob.sync();
+ * ```
+ */
+export function defineConcordiaJobModel(sequelize: Sequelize, table = 'concordia_jobs', modelName = 'ConcordiaJob'): ModelStatic<Model> {
+  const db = concordiaDbOf(sequelize);
+  return sequelize.define(modelName, concordiaJobsAttributes(db), {
+    tableName: table,
+    // The engine writes created_at itself, in UTC, and has no updated_at.
+    timestamps: false,
+    underscored: true,
+    indexes: concordiaJobsIndexes(table),
+    ...concordiaJobsTableOptions(db),
+  });
+}

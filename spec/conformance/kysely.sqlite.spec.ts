@@ -1,0 +1,4 @@
+import { kyselyHarness } from '../support/kysely-harness.ts';
+import { exerciseAdapter } from './exercise-adapter.ts';
+
+exerciseAdapter('kysely × sqlite', 'sqlite', () => kyselyHarness('sqlite'));

@@ -1,0 +1,4 @@
+import { prismaHarness } from '../support/prisma-harness.ts';
+import { exerciseAdapter } from './exercise-adapter.ts';
+
+exerciseAdapter('prisma × postgres', 'postgres', () => prismaHarness('postgres'));

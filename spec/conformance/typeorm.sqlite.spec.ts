@@ -1,0 +1,4 @@
+import { typeormHarness } from '../support/typeorm-harness.ts';
+import { exerciseAdapter } from './exercise-adapter.ts';
+
+exerciseAdapter('typeorm × sqlite', 'sqlite', () => typeormHarness('sqlite'));
