@@ -115,4 +115,23 @@ describe.each<Db>(['postgres', 'mysql', 'sqlite'])('typeorm adapter on %s', (db)
     expect(orders).toContain(501);
     expect(orders).not.toContain(502);
   });
+
+  it("a dispatcher statement issued during a user's transaction never joins it", async (ctx) => {
+    if (!available) return ctx.skip();
+    // On SQLite TypeORM shares one connection: without the adapter's wait, this autocommit
+    // insert would run inside the user's transaction and vanish with its rollback.
+    let autocommitted: Promise<string> | undefined;
+    await expect(
+      ds.transaction(async (em) => {
+        await jobs.enqueue(em, ping({ n: 'rolled back' }));
+        autocommitted = jobs.enqueueAutocommit(ping({ n: 'independent' }));
+        await em.query('SELECT 1');
+        throw new Error('roll back the user transaction');
+      }),
+    ).rejects.toThrow('roll back the user transaction');
+    const id = await autocommitted!;
+    const rows = await view.rows();
+    expect(rows.find((r) => r.id === id)?.args).toEqual({ n: 'independent' });
+    expect(rows.some((r) => (r.args as { n?: string }).n === 'rolled back')).toBe(false);
+  });
 });

@@ -1,0 +1,94 @@
+/**
+ * Several worker processes share one table; one is killed with SIGKILL while it runs jobs.
+ * Every job still completes (its lease expires and another process rescues it), and only jobs
+ * the killed process had started ever ran twice.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createJobs, defineJob } from '../../lib/index.ts';
+import { isReachable, MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from '../support/databases.ts';
+import { inspector } from '../support/harnesses.ts';
+import { sqlInspection } from '../support/harness.ts';
+import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
+import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
+import { betterSqlite3Adapter } from '../../adapters/better-sqlite3/better-sqlite3-adapter.ts';
+import pg from 'pg';
+import mysql from 'mysql2/promise';
+import Database from 'better-sqlite3';
+
+const script = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+const children: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
+describe.each(['postgres', 'mysql', 'sqlite'] as const)('SIGKILL of a worker process on %s', (db: Db) => {
+  it('loses no job, and re-runs only what the killed process had started', async (ctx) => {
+    if (!(await isReachable(db))) return ctx.skip();
+    const table = uniqueTable('chaos');
+    const sqlitePath = db === 'sqlite' ? tempSqlitePath() : undefined;
+    const target = db === 'postgres' ? PG_URL : db === 'mysql' ? MYSQL_URL : sqlitePath!;
+    const ins = inspector(db, sqlitePath);
+    const view = sqlInspection(db, table, ins.ex);
+    await view.setup();
+    // The parent enqueues through the same adapters the workers use.
+    const pool = db === 'postgres' ? new pg.Pool({ connectionString: PG_URL }) : null;
+    const mpool = db === 'mysql' ? mysql.createPool({ uri: MYSQL_URL }) : null;
+    const conn = db === 'sqlite' ? new Database(sqlitePath!) : null;
+    const adapter = pool ? pgAdapter(pool) : mpool ? mysql2Adapter(mpool) : betterSqlite3Adapter(conn!);
+    const work = defineJob('chaos_work', { handler: async () => {} });
+    const jobs = createJobs({ adapter: adapter as never, table, jobs: [work] });
+    const N = 150;
+    await jobs.enqueueManyAutocommit(Array.from({ length: N }, (_, i) => work({ ms: 40 + (i % 5) * 20 })));
+
+    const startedBy = new Map<number, Set<string>>();
+    const completed = new Set<string>();
+    let allDone!: () => void;
+    const done = new Promise<void>((r) => (allDone = r));
+    let killReady!: () => void;
+    const victimBusy = new Promise<void>((r) => (killReady = r));
+    for (let i = 0; i < 3; i++) {
+      const child = spawn(process.execPath, [script, db, table, target], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      const mine = new Set<string>();
+      startedBy.set(i, mine);
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const [what, id] = line.split(' ');
+        if (what === 'started' && id) {
+          mine.add(id);
+          if (i === 0 && mine.size >= 8) killReady();
+        }
+        if (what === 'completed' && id) {
+          completed.add(id);
+          if (completed.size === N) allDone();
+        }
+      });
+    }
+    const victim = children[children.length - 3]!;
+    await victimBusy;
+    victim.kill('SIGKILL');
+    await done;
+    const survivors = children.slice(-2);
+    await Promise.all(survivors.map((c) => new Promise((r) => (c.on('exit', r), c.kill('SIGTERM')))));
+
+    const rows = (await view.rows()).filter((r) => r.kind === 'chaos_work');
+    expect(rows).toHaveLength(N);
+    expect(rows.every((r) => r.state === 'completed')).toBe(true);
+    const reRun = rows.filter((r) => r.attempt > 1).map((r) => r.id);
+    // Only jobs the killed process had started can have needed a second attempt.
+    const victimStarted = startedBy.get(0)!;
+    expect(reRun.every((id) => victimStarted.has(id))).toBe(true);
+    expect(reRun.length).toBeGreaterThan(0);
+    for (const id of reRun) {
+      expect(rows.find((r) => r.id === id)?.errors?.[0]?.reason).toBe('lease_expired');
+    }
+    await view.teardown();
+    await ins.close();
+    await pool?.end();
+    await mpool?.end();
+    conn?.close();
+  }, 60_000);
+});
