@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `concordia` binary: `schema`, `status` and `cancel`. See `concordia --help` and the
- * README's CLI section; the logic lives in `bin/cli/`.
+ * The `concordia` binary: `schema`, `status`, `list`, `cancel`, `retry` and `prune`. See
+ * `concordia --help` and the README's CLI section; the logic lives in `bin/cli/`.
  *
  * @module
  */

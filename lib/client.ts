@@ -7,9 +7,10 @@ import { systemClock, type Clock } from './clock.ts';
 import { dialectFor } from './dialects/index.ts';
 import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
 import { InvalidOptionError } from './errors.ts';
-import type { InsertRow } from './job.ts';
+import type { InsertRow, UniqueInsertRow } from './job.ts';
 import type { AnyJobDefinition, AnyJobRequest, EnqueueOptions, JobRequest } from './job-definition.ts';
 import type { Adapter } from './sql/executor.ts';
+import { uniqueKeyOf, uniqueStatesMask, type UniqueEnqueueOptions, type UniqueEnqueueResult } from './unique.ts';
 import { assertInt, assertName, assertTableName, encodeJsonObject, type JsonObject } from './validation.ts';
 import { Worker, type WorkOptions } from './worker.ts';
 
@@ -171,7 +172,7 @@ export class Jobs<Tx> {
     }
   }
 
-  /** @internal Exposed for the type of {@link Jobs.#observed}; not part of the API. */
+  /** @internal Exposed for the type of the private `#observed`; not part of the API. */
   prepareForTest(requests: readonly AnyJobRequest[], extra?: EnqueueOptions): { rows: InsertRow[]; done: (outcome: EnqueueOutcome) => void } {
     return this.#prepare(requests, extra);
   }
@@ -260,6 +261,66 @@ export class Jobs<Tx> {
           await this.#observed(prepared, () => this.adapter.transaction((ex) => this.#insert(ex, rows)));
     this.wakeWorkers([...new Set(rows.map((r) => r.queue))]);
     return ids;
+  }
+
+  /**
+   * Inserts a job inside the caller's transaction unless a job with the same unique key is in one
+   * of the covered states (see {@link UniqueEnqueueOptions}). A transaction holding the same key
+   * makes this call wait for its outcome, so after both commit there is exactly one job: if the
+   * other rolls back, this one is inserted. It never raises a unique violation, so the caller's
+   * transaction stays usable either way.
+   *
+   * @returns `{ inserted: true, id }`, or `{ inserted: false, id }` with the existing job's id
+   * (null when the caller's snapshot cannot see it)
+   * @example
+   * ```ts
+   * await knex.transaction(async (trx) => {
+   *   const r = await jobs.enqueueUnique(trx, syncAccount({ accountId }), { unique: { periodMs: 60_000 } });
+   *   if (!r.inserted) log.debug(`already queued as ${r.id}`);
+   * });
+   * ```
+   */
+  async enqueueUnique<Args>(tx: Tx, request: JobRequest<Args>, options: UniqueEnqueueOptions): Promise<UniqueEnqueueResult> {
+    const ex = this.adapter.bind(tx);
+    return this.#enqueueUnique((dialect, row, now) => dialect.insertUnique(ex, row, now), request as JobRequest, options);
+  }
+
+  /**
+   * {@link Jobs.enqueueUnique} on the adapter's own connection, committed on its own (a cron
+   * tick, a script). Wakes this process's idle workers when it inserted.
+   *
+   * @example
+   * ```ts
+   * await jobs.enqueueUniqueAutocommit(nightlyReport({}), { unique: { key: 'report:2030-01-01' } });
+   * ```
+   */
+  async enqueueUniqueAutocommit<Args>(request: JobRequest<Args>, options: UniqueEnqueueOptions): Promise<UniqueEnqueueResult> {
+    const result = await this.#enqueueUnique((dialect, row, now) => dialect.insertUniqueAutocommit(this.dispatcherDb(), row, now), request as JobRequest, options);
+    if (result.inserted) this.wakeWorkers();
+    return result;
+  }
+
+  async #enqueueUnique(
+    insert: (dialect: Dialect, row: UniqueInsertRow, now: Date | null) => Promise<UniqueEnqueueResult>,
+    request: JobRequest,
+    options: UniqueEnqueueOptions,
+  ): Promise<UniqueEnqueueResult> {
+    const { unique, ...rest } = options ?? ({} as UniqueEnqueueOptions);
+    if (!unique || typeof unique !== 'object') {
+      throw new InvalidOptionError('enqueueUnique: pass `unique` options, e.g. { unique: { periodMs: 60_000 } } or { unique: {} }.');
+    }
+    const uniqueStates = uniqueStatesMask(unique.states);
+    const prepared = this.#prepare([request], rest);
+    const row = prepared.rows[0]!;
+    try {
+      const uniqueRow = { ...row, uniqueKey: uniqueKeyOf(row, unique, this.clock.now().getTime()), uniqueStates };
+      const result = await insert(this.dialect, uniqueRow, this.clock.sqlNow());
+      prepared.done({ ids: result.inserted ? [result.id] : [] });
+      return result;
+    } catch (error) {
+      prepared.done({ error });
+      throw error;
+    }
   }
 
   /**

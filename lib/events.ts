@@ -5,6 +5,11 @@
  * @module
  */
 
+/**
+ * A subscriber to one event.
+ *
+ * @inline
+ */
 type Listener<T> = (payload: T) => void;
 
 /** Emits events of the map `E` (event name → payload type). */

@@ -1,9 +1,11 @@
 /**
  * Concordia: a transactional job queue for the ORMs you already use.
  *
- * @packageDocumentation
+ * @module concordia
  */
 export { createJobs, Jobs, type CreateJobsOptions, type EnqueueHook, type EnqueueOutcome, type PendingJob } from './client.ts';
+export { DEFAULT_UNIQUE_STATES, type UniqueOptions, type UniqueEnqueueOptions, type UniqueEnqueueResult } from './unique.ts';
+export { periodic, parseSchedule, slotKey, PeriodicScheduler, InvalidScheduleError, type PeriodicEnqueuer, type PeriodicJob, type PeriodicOptions, type Schedule, type ScheduleSpec } from './cron/index.ts';
 export { Worker, type WorkOptions, type WorkerEvents, type JobInfo, type DiscardReason, type RetentionOptions } from './worker.ts';
 export {
   defineJob,
@@ -14,6 +16,7 @@ export {
   type JobConfig,
   type JobDefaults,
   type JobContext,
+  type TransactionalJobContext,
   type JobHandler,
   type JobRequest,
   type EnqueueOptions,

@@ -7,6 +7,11 @@
 import type { Logger } from './logger.ts';
 import { assertInt, assertName, type JsonObject } from './validation.ts';
 
+/**
+ * A JSON scalar.
+ *
+ * @inline
+ */
 type JsonPrimitive = string | number | boolean | null;
 
 /**
@@ -53,7 +58,29 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** The worker's logger. */
   readonly logger: Logger;
+  /**
+   * For kinds defined with `transactional: true`: your ORM's transaction handle, the same type
+   * your adapter's `enqueue` takes. The job is marked completed inside this transaction, so the
+   * handler's writes through it and the completion commit together, exactly once. Undefined
+   * for other kinds. Annotate the handler with {@link TransactionalJobContext} to type it.
+   */
+  readonly tx?: unknown;
 }
+
+/**
+ * The context of a `transactional: true` job, with `tx` typed as your ORM's transaction handle.
+ *
+ * @example
+ * ```ts
+ * const recordPayment = defineJob('record_payment', {
+ *   transactional: true,
+ *   handler: async (args: { orderId: number }, ctx: TransactionalJobContext<Knex.Transaction>) => {
+ *     await ctx.tx('payments').insert({ order_id: args.orderId });
+ *   },
+ * });
+ * ```
+ */
+export type TransactionalJobContext<Tx> = JobContext & { readonly tx: Tx };
 
 /** A handler: resolve to complete the job, throw (or reject) to fail this attempt. */
 export type JobHandler<Args> = (args: Args, ctx: JobContext) => unknown;
@@ -68,6 +95,13 @@ export interface JobDefaults {
   maxAttempts?: number;
   /** Per-attempt time limit in ms; the handler's signal aborts when it passes. Default: none. */
   timeoutMs?: number;
+  /**
+   * Run the handler inside a transaction of your ORM (`ctx.tx`) that also marks the job
+   * completed: its database writes happen exactly once. A failure, a timeout or a lost lease
+   * rolls them back. Needs an adapter with `userTransaction` (all bundled SQL adapters but
+   * better-sqlite3). Default false.
+   */
+  transactional?: boolean;
 }
 
 /** Per-job options at enqueue time. */
@@ -85,7 +119,11 @@ export interface EnqueueOptions {
 
 /** The configuration of {@link defineJob}. */
 export interface JobConfig<Args> extends JobDefaults {
-  handler: JobHandler<Args>;
+  /**
+   * The handler. Declared as a method so that a handler may annotate its context more narrowly,
+   * e.g. as {@link TransactionalJobContext}.
+   */
+  handler(args: Args, ctx: JobContext): unknown;
   /**
    * Optional check or conversion of the stored args before the handler sees them (for
    * example a zod schema's `parse`). If it throws, the job is discarded with reason
@@ -141,6 +179,7 @@ export function defineJob<Args = JsonObject>(kind: string, config: JobConfig<Arg
   if (config.priority !== undefined) defaults.priority = assertInt('priority', config.priority, -1000, 1000);
   if (config.maxAttempts !== undefined) defaults.maxAttempts = assertInt('maxAttempts', config.maxAttempts, 1, 1000);
   if (config.timeoutMs !== undefined) defaults.timeoutMs = assertInt('timeoutMs', config.timeoutMs, 1, 2 ** 31 - 1);
+  if (config.transactional !== undefined) defaults.transactional = config.transactional === true;
   Object.freeze(defaults);
   const definition = ((args: Args, options: EnqueueOptions = {}): JobRequest<Args> => ({
     kind,

@@ -31,7 +31,19 @@ export const JOB_COLUMNS = [
   'lease_expires_at',
   'errors',
   'metadata',
+  // 0002_unique_jobs.sql
+  'unique_key',
+  'unique_states',
 ] as const;
+
+/** The columns added by migration 0002 (unique jobs), named separately in schema errors. */
+export const UNIQUE_COLUMNS: readonly string[] = ['unique_key', 'unique_states'];
+
+/**
+ * One bit per state, for `unique_states`: a job keeps its `unique_key` only while its state's
+ * bit is set. Stored in the database: never renumber.
+ */
+export const STATE_BITS: Readonly<Record<JobState, number>> = { available: 1, running: 2, completed: 4, cancelled: 8, discarded: 16 };
 
 /** A job to insert, already validated and encoded. */
 export interface InsertRow {
@@ -45,6 +57,16 @@ export interface InsertRow {
   delayMs: number;
   metadataJson: string | null;
 }
+
+/** A job to insert under a unique key (see `enqueueUnique`). */
+export interface UniqueInsertRow extends InsertRow {
+  uniqueKey: string;
+  /** Bitmask of {@link STATE_BITS}: the states in which the key keeps others out. */
+  uniqueStates: number;
+}
+
+/** What a unique insert found: the new job, or the id of the job holding the key (null when not visible). */
+export type UniqueInsertResult = { inserted: true; id: string } | { inserted: false; id: string | null };
 
 /** A job as a claim returns it. */
 export interface ClaimedJob {

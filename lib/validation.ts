@@ -16,7 +16,7 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** A JSON object: job args and metadata must be one. */
 export type JsonObject = { [key: string]: JsonValue };
 
-export function assertName(what: 'kind' | 'queue' | 'worker id', value: unknown): string {
+export function assertName(what: 'kind' | 'queue' | 'worker id' | 'periodic job name', value: unknown): string {
   if (typeof value !== 'string' || !NAME.test(value)) {
     throw new InvalidIdentifierError(
       `Invalid ${what} ${JSON.stringify(String(value)).slice(0, 80)}: use 1-128 characters, ` +

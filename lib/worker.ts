@@ -29,6 +29,8 @@ import type { ClaimedJob, Fence } from './job.ts';
 import type { Listener } from './sql/executor.ts';
 import type { JobContext } from './job-definition.ts';
 import type { Logger } from './logger.ts';
+import { PeriodicScheduler } from './cron/periodic-scheduler.ts';
+import type { PeriodicJob } from './cron/periodic-job.ts';
 import { composeMiddleware, type JobMiddleware } from './middleware.ts';
 import { defaultRetryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { assertInt, assertName, type JsonObject } from './validation.ts';
@@ -69,6 +71,11 @@ export interface WorkOptions {
   workerId?: string;
   /** Where warnings and errors go. Default `console`. */
   logger?: Logger;
+  /**
+   * Periodic jobs this worker enqueues at each slot of their schedule (see `periodic()`); any
+   * number of workers may carry the same definitions, each slot is enqueued once. Default none.
+   */
+  periodic?: readonly PeriodicJob[];
 }
 
 /** Ages after which finished jobs are deleted; see {@link WorkOptions.retention}. */
@@ -126,6 +133,8 @@ interface InFlight {
   /** The outcome is known (recorded, queued or released): later outcomes are ignored. */
   decided: boolean;
   released: boolean;
+  /** A transactional handler committed its completion itself. */
+  completedInTx?: boolean;
 }
 
 const RESCUE_BATCH = 1000;
@@ -154,6 +163,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   readonly #pruneMs: number;
   readonly #listen: boolean;
   #listener: Listener | null = null;
+  /** Enqueues the periodic jobs' slots; null without `periodic`. */
+  readonly #scheduler: PeriodicScheduler | null;
   #listenAttempts = 0;
   #listenStarts = 0;
 
@@ -189,6 +200,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.#rescueMs = assertInt('rescueIntervalMs', o.rescueIntervalMs ?? 15_000, 10, 86_400_000);
     this.id = assertName('worker id', o.workerId ?? `${hostname().replace(/[^A-Za-z0-9_.:-]/g, '-').slice(0, 60) || 'host'}:${process.pid}:${randomUUID().slice(0, 8)}`);
     this.#logger = o.logger ?? console;
+    this.#scheduler = o.periodic === undefined ? null : new PeriodicScheduler(jobs, o.periodic, this.#clock, this.#logger);
     const r = o.retention === false ? null : (o.retention ?? {});
     const day = 86_400_000;
     this.#retention = r
@@ -199,6 +211,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         ]
       : [];
     this.#listen = o.listen !== false;
+    if (!jobs.adapter.userTransaction) {
+      const needy = [...jobs.registry.values()].filter((d) => d.defaults.transactional).map((d) => d.kind);
+      if (needy.length > 0) {
+        throw new StateError(`work: job kind(s) ${needy.join(', ')} are transactional, but the ${jobs.adapter.name} adapter has no userTransaction.`);
+      }
+    }
     this.#pruneMs = assertInt('retention.intervalMs', (r && r.intervalMs) ?? 60_000, 10, 86_400_000);
   }
 
@@ -228,6 +246,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.#every(this.#rescueMs, () => this.#rescue());
     if (this.#retention.length > 0) this.#every(this.#pruneMs, async () => void (await this.prune()));
     if (this.#listen && this.#dialect.channel && this.#jobs.adapter.listen) void this.#openListener();
+    this.#scheduler?.start();
+  }
+
+  /** The scheduler of this worker's periodic jobs, or null when it has none. */
+  get scheduler(): PeriodicScheduler | null {
+    return this.#scheduler;
   }
 
   /**
@@ -377,7 +401,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const startedAt = performance.now();
     const handling = Promise.resolve().then(() =>
       composeMiddleware(this.#middleware, { ...ctx, args }, async () => {
-        await definition.handler(args, ctx);
+        if (definition.defaults.transactional) await this.#runInTransaction(entry, definition.handler, args, ctx);
+        else await definition.handler(args, ctx);
       }),
     );
     const timeoutMs = definition.defaults.timeoutMs;
@@ -402,7 +427,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     }
     if (!entry.decided) {
       entry.decided = true;
-      if (outcome.ok) this.#queueCompletion(entry, performance.now() - startedAt);
+      if (outcome.ok && entry.completedInTx) this.emit('job:completed', { job: entry.info, durationMs: performance.now() - startedAt });
+      else if (outcome.ok) this.#queueCompletion(entry, performance.now() - startedAt);
       else if (outcome.error instanceof SnoozeJob) await this.#snooze(entry, outcome.error.delayMs);
       else if (outcome.error instanceof CancelJob) await this.#end(entry, outcome.error, 'cancelled');
       else if (outcome.error instanceof DiscardJob) await this.#end(entry, outcome.error, 'discarded');
@@ -411,6 +437,22 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     // The slot stays taken until the handler really returns: a timed-out handler that ignores
     // its signal still holds resources, and counting it keeps `concurrency` honest.
     await handling.catch(() => {});
+  }
+
+  /**
+   * Runs a `transactional` handler inside the adapter's user transaction and marks the job
+   * completed in that same transaction. If the attempt was decided meanwhile (timed out) or the
+   * lease is gone, it throws, so the transaction and the handler's writes roll back.
+   */
+  async #runInTransaction(entry: InFlight, handler: (args: unknown, ctx: JobContext) => unknown, args: unknown, ctx: JobContext): Promise<void> {
+    const adapter = this.#jobs.adapter;
+    await adapter.userTransaction!(async (tx) => {
+      await handler(args, { ...ctx, tx });
+      if (entry.decided) throw new LeaseLostError(entry.job.id);
+      const held = await this.#dialect.completeWithin(adapter.bind(tx), { id: entry.job.id, token: entry.job.leaseToken }, this.#clock.sqlNow());
+      if (!held) throw new LeaseLostError(entry.job.id);
+      entry.completedInTx = true;
+    });
   }
 
   /** Runs a database write, retrying transient failures with capped backoff. */
@@ -646,6 +688,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       return;
     }
     this.#state = 'stopping';
+    await this.#scheduler?.stop();
     this.wake();
     await this.#loopDone;
     if (this.#inflight.size > 0) {

@@ -2,7 +2,7 @@
  * better-sqlite3 adapter. better-sqlite3 is synchronous: inside `db.transaction(() => …)` use
  * `jobs.enqueueSync(db, …)`; the async `enqueue` works between a manual BEGIN and COMMIT.
  *
- * @module
+ * @module concordia/better-sqlite3
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { NotInTransactionError } from '../../lib/errors.ts';

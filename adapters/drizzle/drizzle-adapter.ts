@@ -8,7 +8,7 @@
  * refused there with a {@link StateError}, because nothing could await it before Drizzle commits.
  * The async `enqueue` works with the Drizzle `db` itself between a manual `BEGIN` and `COMMIT`.
  *
- * @module
+ * @module concordia/drizzle
  */
 import { is, sql, type SQL } from 'drizzle-orm';
 import { MySqlDatabase, MySqlDialect, MySqlTransaction } from 'drizzle-orm/mysql-core';
@@ -151,6 +151,8 @@ export function drizzleAdapter(db: DrizzleDatabase): Adapter<DrizzleDatabase> {
     autocommit: () => autocommit,
     transaction: (fn) =>
       (db as unknown as { transaction<T>(f: (tx: AsyncRunner) => Promise<T>): Promise<T> }).transaction((tx) => fn(asyncExecutor(tx, dialect))),
+    userTransaction: (fn) =>
+      (db as unknown as { transaction<T>(f: (tx: DrizzleDatabase) => Promise<T>): Promise<T> }).transaction((tx) => fn(tx)),
   };
 }
 

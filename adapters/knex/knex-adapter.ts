@@ -1,7 +1,7 @@
 /**
  * Knex adapter: enqueue inside `knex.transaction(async (trx) => …)`.
  *
- * @module
+ * @module concordia/knex
  */
 import type { Knex } from 'knex';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
@@ -118,6 +118,7 @@ export function knexAdapter(knex: Knex): Adapter<Knex.Transaction> {
     },
     autocommit: () => autocommit,
     transaction: (fn) => knex.transaction((trx) => fn(executorFor(trx, dialect))),
+    userTransaction: (fn) => knex.transaction((trx) => fn(trx)),
     ...(dialect === 'postgres' ? { listen: (channel: string, onNotification: (payload: string) => void, onError: (error: unknown) => void) => listenWithKnex(knex, channel, onNotification, onError) } : {}),
   };
 }

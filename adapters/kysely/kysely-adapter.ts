@@ -1,7 +1,7 @@
 /**
  * Kysely adapter: enqueue inside `db.transaction().execute(async (trx) => …)`.
  *
- * @module
+ * @module concordia/kysely
  */
 import { CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
@@ -79,6 +79,7 @@ export function kyselyAdapter<DB = any>(db: Kysely<DB>): Adapter<Transaction<DB>
       }
       return executorFor(trx, dialect);
     },
+    userTransaction: (fn) => db.transaction().execute((trx) => fn(trx)),
     autocommit: () => autocommit,
     transaction(fn, options) {
       if (dialect === 'sqlite' && options?.immediate !== false) {

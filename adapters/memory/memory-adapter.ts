@@ -1,7 +1,7 @@
 /**
  * The in-memory adapter, for unit tests and development. Nothing survives the process.
  *
- * @module
+ * @module concordia/memory
  */
 import type { MemoryExecutor, MemoryJobRow } from '../../lib/dialects/memory-dialect.ts';
 import { MemoryStore } from '../../lib/dialects/memory-dialect.ts';
@@ -67,14 +67,20 @@ export function memoryAdapter(): MemoryAdapter {
     async transaction(fn) {
       return fn(autocommit);
     },
+    userTransaction(fn) {
+      return this.transactional(fn);
+    },
     async transactional(fn) {
       const tx: OpenTransaction = { __memoryTransaction: true, pending: [], open: true };
+      store.openTransactions.add(tx.pending);
       try {
         const out = await fn(tx);
         commit(tx);
         return out;
       } finally {
         tx.open = false;
+        // Unique inserts waiting on a key this transaction held look again (committed or gone).
+        store.endTransaction(tx.pending);
       }
     },
     rows: () => [...store.rows.values()].map((r) => ({ ...r })),

@@ -6,7 +6,7 @@
  * string: Concordia's SQL never contains a literal `?`, and its parameters are only strings,
  * numbers and null, which each platform quotes as literals.
  *
- * @module
+ * @module concordia/mikro-orm
  */
 import type { EntityManager, MikroORM, Transaction } from '@mikro-orm/core';
 import type { Pool } from 'pg';
@@ -106,5 +106,7 @@ export function mikroOrmAdapter(ormOrEm: MikroORM | EntityManager): Adapter<Enti
         // gap locks that collide with users' inserts. SQLite serializes on MikroORM's one connection.
         dialect === 'mysql' ? { isolationLevel: 'read committed' } : {},
       ),
+    // A fresh fork per job: the handler gets its own identity map inside the transaction.
+    userTransaction: (fn) => root.fork().transactional((tem) => fn(tem)),
   };
 }

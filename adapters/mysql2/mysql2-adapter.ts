@@ -1,7 +1,7 @@
 /**
  * mysql2 adapter (MariaDB 10.6+): enqueue on a pool connection after `beginTransaction()`.
  *
- * @module
+ * @module concordia/mysql2
  */
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { NotInTransactionError } from '../../lib/errors.ts';
@@ -24,6 +24,23 @@ function executorFor(q: Queryable, check?: () => Promise<void>): Executor {
       return header.affectedRows;
     },
   });
+}
+
+/** A transaction on a pooled connection, at `isolation` if given, rolled back on any throw. */
+async function inTransaction<T>(pool: Pool, isolation: string | null, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+  const conn = await pool.getConnection();
+  try {
+    if (isolation) await conn.query(`SET TRANSACTION ISOLATION LEVEL ${isolation}`);
+    await conn.beginTransaction();
+    const out = await fn(conn);
+    await conn.commit();
+    return out;
+  } catch (error) {
+    await conn.rollback().catch(() => {});
+    throw error;
+  } finally {
+    conn.release();
+  }
 }
 
 /**
@@ -50,22 +67,9 @@ export function mysql2Adapter(pool: Pool): Adapter<PoolConnection> {
       });
     },
     autocommit: () => autocommit,
-    async transaction(fn) {
-      const conn = await pool.getConnection();
-      try {
-        // The dispatcher's own transactions read committed data only: under REPEATABLE READ a
-        // long snapshot would add gap locks that collide with users' inserts.
-        await conn.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-        await conn.beginTransaction();
-        const out = await fn(executorFor(conn));
-        await conn.commit();
-        return out;
-      } catch (error) {
-        await conn.rollback().catch(() => {});
-        throw error;
-      } finally {
-        conn.release();
-      }
-    },
+    // The dispatcher's own transactions read committed data only: under REPEATABLE READ a long
+    // snapshot would add gap locks that collide with users' inserts.
+    transaction: (fn) => inTransaction(pool, 'READ COMMITTED', (conn) => fn(executorFor(conn))),
+    userTransaction: (fn) => inTransaction(pool, null, fn),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * node-postgres (`pg`) adapter: enqueue on a `PoolClient` inside `BEGIN … COMMIT`.
  *
- * @module
+ * @module concordia/pg
  */
 import type { Notification, Pool, PoolClient, QueryResult } from 'pg';
 import { NotInTransactionError } from '../../lib/errors.ts';
@@ -17,6 +17,22 @@ function executorFor(q: Queryable): Executor {
     query: async (sql, params) => (await q.query(sql, params as SqlParam[])).rows,
     execute: async (sql, params) => ((await q.query(sql, params as SqlParam[])) as QueryResult).rowCount ?? 0,
   });
+}
+
+/** BEGIN … COMMIT on a pooled client, ROLLBACK on any throw. */
+async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /**
@@ -85,19 +101,7 @@ export function pgAdapter(pool: Pool): Adapter<PoolClient> {
         },
       };
     },
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const out = await fn(executorFor(client));
-        await client.query('COMMIT');
-        return out;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+    transaction: (fn) => inTransaction(pool, (client) => fn(executorFor(client))),
+    userTransaction: (fn) => inTransaction(pool, fn),
   };
 }

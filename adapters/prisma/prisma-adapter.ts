@@ -6,7 +6,7 @@
  * given, so a job inserted through the transaction client commits or rolls back with your
  * writes. The generated model of schema/prisma/ is for your own queries; Concordia never needs it.
  *
- * @module
+ * @module concordia/prisma
  */
 import { InvalidOptionError, NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
 import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
@@ -192,6 +192,7 @@ export function prismaAdapter(prisma: PrismaClientLike, options: PrismaAdapterOp
       }
       return executorFor(handle as PrismaTransactionClient, dialect);
     },
+    userTransaction: (fn) => prisma.$transaction((tx) => fn(tx), options.transaction),
     autocommit: () => autocommit,
     // An interactive transaction holds a pooled connection until it ends, so the limits stay
     // short; SQLite has one connection in Prisma, whose writes are serialised anyway, so

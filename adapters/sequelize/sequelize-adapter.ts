@@ -5,7 +5,7 @@
  * pooled connection, outside your transaction (unless CLS is set up), which would be a silent
  * dual write.
  *
- * @module
+ * @module concordia/sequelize
  */
 import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
@@ -84,5 +84,6 @@ export function sequelizeAdapter(sequelize: Sequelize): Adapter<Transaction> {
     },
     autocommit: () => autocommit,
     transaction: (fn) => sequelize.transaction((t) => fn(executorFor(sequelize, dialect, t))),
+    userTransaction: (fn) => sequelize.transaction((t) => fn(t)),
   };
 }

@@ -2,7 +2,7 @@
  * TypeORM adapter: enqueue with the `EntityManager` of `dataSource.transaction(async (em) => …)`,
  * or with a `QueryRunner` on which you called `startTransaction()`.
  *
- * @module
+ * @module concordia/typeorm
  */
 import type { Pool } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
@@ -109,6 +109,7 @@ export function typeormAdapter(dataSource: DataSource): Adapter<TypeormTransacti
       if (qr.isReleased) throw new NotInTransactionError('typeormAdapter: this QueryRunner has been released.');
       return onRunner(dialect, qr);
     },
+    userTransaction: (fn) => dataSource.transaction((em) => fn(em)),
     autocommit: () => autocommit,
     // PostgresDriver keeps its node-postgres pool in `master`: LISTEN borrows one session from it,
     // exactly as the pg adapter does.

@@ -11,16 +11,29 @@ import { connect } from './connect.ts';
 import { CliError, EXIT, usage } from './exit-codes.ts';
 import { schemaCommand } from './schema-command.ts';
 import { formatStatus, statusCommand } from './status-command.ts';
+import { checkListOptions, formatList, listCommand } from './list-command.ts';
+import { checkRetryId, retryCommand, retryRefusal } from './retry-command.ts';
+import { checkPruneOptions, formatDuration, pruneCommand } from './prune-command.ts';
 
 export const HELP = `Usage: concordia <command> [options]
 
 Commands:
-  schema --db postgres|mysql|sqlite [--orm sql] [--table name]
-                         Print the jobs table DDL.
+  schema [--orm sql|prisma|typeorm|mikro-orm|sequelize|drizzle|kysely|knex]
+         [--db postgres|mysql|sqlite] [--table name]
+                         Print the jobs table DDL, or your ORM's schema artifact
+                         (--db is required for sql, prisma and drizzle).
   status [--url URL] [--table name] [--json]
                          Job counts by queue and state.
+  list [--state s] [--queue q] [--kind k] [--limit n] [--args] [--url URL] [--table name] [--json]
+                         Jobs, oldest first (default limit 100). Args only with --args.
   cancel <id> [--url URL] [--table name] [--json]
                          Cancel a job that has not started.
+  retry <id> [--url URL] [--table name] [--json]
+                         Put a discarded or cancelled job back to available, due now,
+                         with its attempt count reset.
+  prune [--older-than 7d] [--state completed|cancelled|discarded] [--batch-size n]
+        [--url URL] [--table name] [--json]
+                         Delete finished jobs older than the cutoff (default: completed, 7d).
 
 Options:
   --url URL     postgres://…, mysql://… (MariaDB) or a SQLite file path. Default: $DATABASE_URL.
@@ -28,7 +41,7 @@ Options:
   --json        Machine-readable output (errors too, on stdout).
   -h, --help    This help.
 
-Exit codes: 0 ok, 1 not done (e.g. job not cancellable), 2 usage error,
+Exit codes: 0 ok, 1 not done (e.g. job not cancellable or retryable, unknown id), 2 usage error,
             3 database error (unreachable, driver missing, table missing), 4 internal error.
 `;
 
@@ -75,6 +88,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           table: { type: 'string' },
           url: { type: 'string' },
           json: { type: 'boolean' },
+          state: { type: 'string' },
+          queue: { type: 'string' },
+          kind: { type: 'string' },
+          limit: { type: 'string' },
+          args: { type: 'boolean' },
+          'older-than': { type: 'string' },
+          'batch-size': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -93,17 +113,37 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.out(schemaCommand({ db: v.db, orm: v.orm, table: v.table }));
       return EXIT.ok;
     }
-    if (command !== 'status' && command !== 'cancel') throw usage(`Unknown command "${command}". See concordia --help.`);
-    if (command === 'status' && rest.length > 0) throw usage(`status takes no arguments (got "${rest[0]}").`);
-    if (command === 'cancel' && rest.length > 1) throw usage('cancel takes one job id.');
+    if (!['status', 'cancel', 'list', 'retry', 'prune'].includes(command)) throw usage(`Unknown command "${command}". See concordia --help.`);
+    if ((command === 'status' || command === 'list' || command === 'prune') && rest.length > 0) throw usage(`${command} takes no arguments (got "${rest[0]}").`);
+    if ((command === 'cancel' || command === 'retry') && rest.length > 1) throw usage(`${command} takes one job id.`);
     // Checked before connecting, so a typo costs no round trip.
-    const id = command === 'cancel' ? checkJobId(rest[0]) : '';
+    const id = command === 'cancel' ? checkJobId(rest[0]) : command === 'retry' ? checkRetryId(rest[0]) : '';
+    const listFilter = command === 'list' ? checkListOptions({ state: v.state, queue: v.queue, kind: v.kind, limit: v.limit, args: v.args }) : null;
+    const pruneOptions = command === 'prune' ? checkPruneOptions({ state: v.state, olderThan: v['older-than'], batchSize: v['batch-size'] }) : null;
     const conn = await connect(v.url ?? io.env['DATABASE_URL']);
     try {
       const jobs = createJobs({ adapter: conn.adapter, ...(v.table !== undefined && { table: v.table }) });
       if (command === 'status') {
         const report = await statusCommand(jobs);
         io.out(json ? `${JSON.stringify(report)}\n` : formatStatus(report));
+        return EXIT.ok;
+      }
+      if (listFilter) {
+        const report = await listCommand(jobs, listFilter);
+        io.out(json ? `${JSON.stringify(report)}\n` : formatList(report, listFilter.args));
+        return EXIT.ok;
+      }
+      if (command === 'retry') {
+        const report = await retryCommand(jobs, id);
+        if (json) io.out(`${JSON.stringify(report)}\n`);
+        else if (report.retried) io.out(`Retrying job ${report.id}: it is available again, due now.\n`);
+        else io.err(`concordia: job ${report.id} was not retried: ${retryRefusal(report)}\n`);
+        return report.retried ? EXIT.ok : EXIT.notDone;
+      }
+      if (pruneOptions) {
+        // Progress goes to stderr, so stdout stays one summary (or one JSON document).
+        const report = await pruneCommand(jobs, pruneOptions, (n) => io.err(`concordia: pruned ${n} ${pruneOptions.state} jobs so far…\n`));
+        io.out(json ? `${JSON.stringify(report)}\n` : `Pruned ${report.deleted} ${report.state} job${report.deleted === 1 ? '' : 's'} finished more than ${formatDuration(report.olderThanMs)} ago.\n`);
         return EXIT.ok;
       }
       const report = await cancelCommand(jobs, id);

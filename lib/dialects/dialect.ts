@@ -5,7 +5,7 @@
  * @internal Not semver-stable: dialects may be reshaped between minor versions.
  */
 import type { Adapter, DialectName, Executor } from '../sql/executor.ts';
-import type { ClaimedJob, Fence, InsertRow } from '../job.ts';
+import type { ClaimedJob, Fence, InsertRow, UniqueInsertResult, UniqueInsertRow } from '../job.ts';
 
 /** A statement ready to run: SQL with `?` placeholders and its encoded parameters. */
 export interface Statement {
@@ -59,10 +59,20 @@ export interface Dialect {
    * {@link StateError} where the executor has no synchronous path.
    */
   insertSync(ex: Executor, rows: readonly InsertRow[], now: Date | null): string[];
+  /**
+   * Inserts one job unless a job holding the same `unique_key` exists (waiting for an open
+   * transaction that holds it, as the unique index does). Never raises a unique violation: on
+   * PostgreSQL that would abort the caller's transaction.
+   */
+  insertUnique(ex: Executor, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult>;
+  /** {@link Dialect.insertUnique} committed on its own, on the adapter's pool. */
+  insertUniqueAutocommit(db: DispatcherDb, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult>;
   /** Claims up to `limit` due jobs for one worker, taking a lease on each. */
   claim(db: DispatcherDb, params: ClaimParams): Promise<ClaimedJob[]>;
   /** Marks executions completed; returns the ids whose fence still held. */
   complete(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<Set<string>>;
+  /** Marks one execution completed through `ex` (the handler's own transaction). False when the fence no longer held. */
+  completeWithin(ex: Executor, fence: Fence, now: Date | null): Promise<boolean>;
   /** Records a failure, snooze, cancel or discard of a running job. False when the fence no longer held. */
   fail(db: DispatcherDb, params: FailParams): Promise<boolean>;
   /** Returns executions to `available` without using up their attempt (graceful stop). */
@@ -85,6 +95,12 @@ export interface Dialect {
   listJobs(ex: Executor, filter: ListJobsFilter): Promise<ListedJob[]>;
   /** Counts jobs by queue and state (for `concordia status`). */
   countJobs(ex: Executor): Promise<JobCount[]>;
+  // --- Operator actions (the CLI).
+  /**
+   * Puts a `discarded` or `cancelled` job back to `available`, due now, with its attempt count
+   * reset (its `errors` history is kept). Any other state, or an unknown id, changes nothing.
+   */
+  retry(ex: Executor, id: string, now: Date | null): Promise<RetryResult>;
 }
 
 // Imported inline so this addition stays one block (other edits to this file touch the imports).
@@ -99,7 +115,11 @@ export interface ListJobsFilter {
   limit?: number;
 }
 
-/** A job row as inspection sees it, decoded: JSON columns parsed, times as dates. */
+/**
+ * A job row as inspection sees it, decoded: JSON columns parsed, times as dates.
+ *
+ * @inline
+ */
 export interface ListedJob {
   id: string;
   queue: string;
@@ -121,4 +141,10 @@ export interface JobCount {
   queue: string;
   state: JobState;
   count: number;
+}
+
+/** What {@link Dialect.retry} did: `retried`, or why not (the job's state, or null when no job has that id). */
+export interface RetryResult {
+  retried: boolean;
+  state: JobState | null;
 }

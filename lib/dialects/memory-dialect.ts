@@ -7,11 +7,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StateError } from '../errors.ts';
-import type { ClaimedJob, Fence, InsertRow, JobErrorEntry, JobState } from '../job.ts';
+import { STATE_BITS, type ClaimedJob, type Fence, type InsertRow, type JobErrorEntry, type JobState, type UniqueInsertResult, type UniqueInsertRow } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
 import type { ClaimParams, Dialect, DispatcherDb, FailParams, PruneParams } from './dialect.ts';
 
-/** One job row of the memory store. */
+/**
+ * One job row of the memory store.
+ *
+ * @inline
+ */
 export interface MemoryJobRow {
   id: number;
   queue: string;
@@ -30,12 +34,36 @@ export interface MemoryJobRow {
   leaseExpiresAt: number | null;
   errors: JobErrorEntry[] | null;
   metadata: string | null;
+  uniqueKey: string | null;
+  uniqueStates: number | null;
 }
 
 /** The shared state of one memory database. */
 export class MemoryStore {
   readonly rows = new Map<number, MemoryJobRow>();
   nextId = 1;
+  /** The insert buffers of the open transactions, so a unique insert can see keys they hold. */
+  readonly openTransactions = new Set<MemoryJobRow[]>();
+  #ended: (() => void)[] = [];
+
+  /** Resolves when any open transaction commits or rolls back. */
+  transactionEnded(): Promise<void> {
+    return new Promise((resolve) => this.#ended.push(resolve));
+  }
+
+  /** Called by the adapter when a transaction ends, to wake unique inserts waiting on its keys. */
+  endTransaction(pending: MemoryJobRow[]): void {
+    this.openTransactions.delete(pending);
+    const waiting = this.#ended;
+    this.#ended = [];
+    for (const wake of waiting) wake();
+  }
+}
+
+/** Sets a row's state, dropping its unique key when the new state is not one the key covers. */
+function enter(r: MemoryJobRow, state: JobState): void {
+  r.state = state;
+  if (r.uniqueStates !== null && (r.uniqueStates & STATE_BITS[state]) === 0) r.uniqueKey = null;
 }
 
 /** What a memory executor carries: the store, and the open transaction's buffer if any. */
@@ -80,6 +108,8 @@ export class MemoryDialect implements Dialect {
         leaseExpiresAt: null,
         errors: null,
         metadata: r.metadataJson,
+        uniqueKey: null,
+        uniqueStates: null,
       };
       if (m.pending) m.pending.push(row);
       else m.store.rows.set(row.id, row);
@@ -92,6 +122,29 @@ export class MemoryDialect implements Dialect {
     return this.insertSync(ex, rows, now);
   }
 
+  async insertUnique(ex: Executor, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult> {
+    const m = storeOf(ex);
+    // Like a unique index: a key held by another open transaction makes us wait for its outcome.
+    for (;;) {
+      const own = (m.pending ?? []).find((r) => r.uniqueKey === row.uniqueKey);
+      const committed = [...m.store.rows.values()].find((r) => r.uniqueKey === row.uniqueKey);
+      const holder = own ?? committed;
+      if (holder) return { inserted: false, id: String(holder.id) };
+      const elsewhere = [...m.store.openTransactions].some((p) => p !== m.pending && p.some((r) => r.uniqueKey === row.uniqueKey));
+      if (!elsewhere) break;
+      await m.store.transactionEnded();
+    }
+    const [id] = this.insertSync(ex, [row], now);
+    const inserted = m.pending?.at(-1) ?? m.store.rows.get(Number(id));
+    inserted!.uniqueKey = row.uniqueKey;
+    inserted!.uniqueStates = row.uniqueStates;
+    return { inserted: true, id: id! };
+  }
+
+  insertUniqueAutocommit(db: DispatcherDb, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult> {
+    return this.insertUnique(db.autocommit, row, now);
+  }
+
   async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
     const t = (p.now ?? new Date()).getTime();
     const due = this.#rows(db.autocommit)
@@ -99,7 +152,7 @@ export class MemoryDialect implements Dialect {
       .sort((a, b) => a.priority - b.priority || a.runAt - b.runAt || a.id - b.id)
       .slice(0, p.limit);
     return due.map((r) => {
-      r.state = 'running';
+      enter(r, 'running');
       r.attempt += 1;
       r.attemptedAt = t;
       r.leaseToken = randomUUID();
@@ -132,12 +185,22 @@ export class MemoryDialect implements Dialect {
     for (const f of fences) {
       const r = this.#fenced(db.autocommit, f);
       if (!r) continue;
-      r.state = 'completed';
+      enter(r, 'completed');
       r.finalizedAt = t;
       r.leaseExpiresAt = null;
       done.add(f.id);
     }
     return done;
+  }
+
+  async completeWithin(ex: Executor, fence: Fence, now: Date | null): Promise<boolean> {
+    const r = this.#fenced(ex, fence);
+    if (!r) return false;
+    // Applied at once: the memory store has no transactional updates, only buffered inserts.
+    enter(r, 'completed');
+    r.finalizedAt = (now ?? new Date()).getTime();
+    r.leaseExpiresAt = null;
+    return true;
   }
 
   async fail(db: DispatcherDb, p: FailParams): Promise<boolean> {
@@ -147,11 +210,11 @@ export class MemoryDialect implements Dialect {
     if (p.errorJson !== null) (r.errors ??= []).push(JSON.parse(p.errorJson) as JobErrorEntry);
     r.leaseExpiresAt = null;
     if (p.to === 'available') {
-      r.state = 'available';
+      enter(r, 'available');
       r.runAt = t + p.delayMs;
       if (p.refundAttempt) r.attempt -= 1;
     } else {
-      r.state = p.to;
+      enter(r, p.to);
       r.finalizedAt = t;
     }
     return true;
@@ -163,7 +226,7 @@ export class MemoryDialect implements Dialect {
     for (const f of fences) {
       const r = this.#fenced(db.autocommit, f);
       if (!r) continue;
-      r.state = 'available';
+      enter(r, 'available');
       r.attempt -= 1;
       r.runAt = t;
       r.leaseExpiresAt = null;
@@ -194,10 +257,10 @@ export class MemoryDialect implements Dialect {
       r.leaseExpiresAt = null;
       r.runAt = t;
       if (r.attempt >= r.maxAttempts) {
-        r.state = 'discarded';
+        enter(r, 'discarded');
         r.finalizedAt = t;
       } else {
-        r.state = 'available';
+        enter(r, 'available');
       }
     }
     return expired.length;
@@ -215,7 +278,7 @@ export class MemoryDialect implements Dialect {
     const r = storeOf(ex).store.rows.get(Number(id));
     if (!r || (r.state !== 'available' && r.state !== 'running')) return false;
     r.leaseExpiresAt = null;
-    r.state = 'cancelled';
+    enter(r, 'cancelled');
     r.finalizedAt = (now ?? new Date()).getTime();
     return true;
   }
@@ -259,5 +322,19 @@ export class MemoryDialect implements Dialect {
       counts.set(key, c);
     }
     return [...counts.values()].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
+  }
+
+  // --- Operator actions (the CLI).
+
+  async retry(ex: Executor, id: string, now: Date | null): Promise<import('./dialect.ts').RetryResult> {
+    const r = storeOf(ex).store.rows.get(Number(id));
+    if (!r) return { retried: false, state: null };
+    if (r.state !== 'discarded' && r.state !== 'cancelled') return { retried: false, state: r.state };
+    r.state = 'available';
+    r.attempt = 0;
+    r.runAt = (now ?? new Date()).getTime();
+    r.finalizedAt = null;
+    r.leaseExpiresAt = null;
+    return { retried: true, state: 'available' };
   }
 }

@@ -4,8 +4,9 @@
  *
  * @internal
  */
-import { UnsupportedDatabaseError } from '../errors.ts';
-import type { ClaimedJob } from '../job.ts';
+import { createHash, randomUUID } from 'node:crypto';
+import { StateError, UnsupportedDatabaseError } from '../errors.ts';
+import type { ClaimedJob, UniqueInsertResult, UniqueInsertRow } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
 import type { ClaimParams, DispatcherDb, PruneParams } from './dialect.ts';
 import { SqlDialect, parseVersion, type SqlFlavor } from './sql-dialect.ts';
@@ -14,6 +15,9 @@ import { SqlDialect, parseVersion, type SqlFlavor } from './sql-dialect.ts';
 function utcDatetime(d: Date): string {
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }
+
+/** How long a unique insert waits for another insert of the same key (longer than InnoDB's default 50 s lock wait). */
+const UNIQUE_LOCK_WAIT_S = 60;
 
 export const mysqlFlavor: SqlFlavor = {
   name: 'mysql',
@@ -41,6 +45,50 @@ export class MysqlDialect extends SqlDialect {
     this.ddlHint = `schema/mysql/0001_create_jobs.sql${table === 'concordia_jobs' ? '' : ` (with the table renamed to ${table})`}`;
   }
 
+  /**
+   * MariaDB has no `ON CONFLICT … DO NOTHING`. `INSERT IGNORE` would also turn other errors
+   * (truncation, bad JSON) into warnings, and catching a duplicate-key error means raising one
+   * inside the caller's transaction. `ON DUPLICATE KEY UPDATE id = id` changes nothing, raises
+   * nothing, and (like the unique index) waits for a transaction holding the key; its RETURNING
+   * then yields the *existing* row. To tell the two apart, the insert writes a fresh token into
+   * `lease_token`: only a row this statement created can carry it. (`lease_token` fences writes
+   * only while a job is running, and every claim overwrites it.)
+   *
+   * InnoDB deadlocks when several inserts wait on one uncommitted key and its holder rolls back:
+   * all waiters get the gap and then block each other's insert, and the victim's whole
+   * transaction is rolled back. A named lock per key (held only around the statement, not to
+   * commit) lets one Concordia insert at a time wait on the key, which removes that case. Named
+   * locks belong to the connection, so `ex` must stay on one connection (a transaction).
+   */
+  override async insertUnique(ex: Executor, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult> {
+    // GET_LOCK names are at most 64 characters: hash the table and key.
+    const lock = `concordia:${createHash('sha256').update(`${this.table}\u0000${row.uniqueKey}`).digest('hex').slice(0, 48)}`;
+    const [got] = await ex.query('SELECT GET_LOCK(?, ?) AS ok', [lock, UNIQUE_LOCK_WAIT_S]);
+    if (Number(got?.['ok']) !== 1) {
+      throw new StateError(`enqueueUnique: waited ${UNIQUE_LOCK_WAIT_S} s for another insert of the same unique key; the transaction is still usable.`);
+    }
+    try {
+      const b = this.builder();
+      const token = randomUUID();
+      const sql =
+        `INSERT INTO ${this.t} (queue, kind, args, priority, max_attempts, run_at, created_at, metadata, unique_key, unique_states, lease_token) ` +
+        `VALUES (${this.rowValues(b, row, now)}, ${b.p(row.uniqueKey)}, ${b.p(row.uniqueStates)}, ${b.p(token)}) ` +
+        'ON DUPLICATE KEY UPDATE id = id RETURNING id, lease_token';
+      const [found] = await ex.query(sql, b.params);
+      if (!found) return { inserted: false, id: await this.holderOf(ex, row.uniqueKey) };
+      const id = String(found['id']);
+      return found['lease_token'] === token ? { inserted: true, id } : { inserted: false, id };
+    } finally {
+      // Named locks are not transactional: release now, whatever happened to the insert.
+      await ex.query('SELECT RELEASE_LOCK(?) AS ok', [lock]).catch(() => undefined);
+    }
+  }
+
+  /** In a short transaction: the named lock, the insert and the release must share one connection. */
+  override insertUniqueAutocommit(db: DispatcherDb, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult> {
+    return db.transaction((ex) => this.insertUnique(ex, row, now));
+  }
+
   async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
     // MariaDB refuses `UPDATE … WHERE id IN (SELECT … LIMIT)` and has no UPDATE … RETURNING:
     // lock the ids, update them by primary key, read them back, all in one short transaction.
@@ -54,8 +102,8 @@ export class MysqlDialect extends SqlDialect {
       const u = this.builder();
       const update =
         `UPDATE ${this.t} SET state = 'running', attempt = attempt + 1, attempted_at = ${u.now(p.now)}, ` +
-        `lease_token = ${this.f.uuidSql}, locked_by = ${u.p(p.workerId)}, lease_expires_at = ${u.nowPlus(p.now, p.leaseMs)} ` +
-        `WHERE id IN (${u.list(ids)})`;
+        `lease_token = ${this.f.uuidSql}, locked_by = ${u.p(p.workerId)}, lease_expires_at = ${u.nowPlus(p.now, p.leaseMs)}, ` +
+        `${this.keyOn('running')} WHERE id IN (${u.list(ids)})`;
       await tx.execute(update, u.params);
       const r = this.builder();
       const rows = await tx.query(`SELECT ${this.jobColumns} FROM ${this.t} WHERE id IN (${r.list(ids)})`, r.params);

@@ -4,7 +4,7 @@
  * @internal
  */
 import { UnsupportedDatabaseError } from '../errors.ts';
-import type { ClaimedJob, InsertRow } from '../job.ts';
+import type { ClaimedJob, InsertRow, UniqueInsertRow } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
 import type { ClaimParams, DispatcherDb, PruneParams, Statement } from './dialect.ts';
 import { SqlDialect, type SqlFlavor } from './sql-dialect.ts';
@@ -34,6 +34,15 @@ export function notifyChannel(table: string): string {
 export class PostgresDialect extends SqlDialect {
   protected readonly ddlHint: string;
 
+  /**
+   * Fenced writes find their rows by primary key. Written plainly, `state = 'running'` lets the
+   * planner add a bitmap scan of the lease index, which keeps an entry for every job that ever
+   * ran until VACUUM removes it, so each completion got slower as jobs finished (measured:
+   * 14 million index entries read to drain 20,000 jobs). `IS TRUE` is equivalent for a NOT NULL
+   * column and cannot serve as an index condition.
+   */
+  protected override readonly isRunning = "(state = 'running') IS TRUE";
+
   /** The LISTEN/NOTIFY channel of this table, or null when enqueues should not notify. */
   readonly channel: string | null;
 
@@ -49,7 +58,16 @@ export class PostgresDialect extends SqlDialect {
    * wakes exactly when the job becomes visible.
    */
   override insertStatement(rows: readonly InsertRow[], now: Date | null): Statement {
-    const st = super.insertStatement(rows, now);
+    return this.notifying(super.insertStatement(rows, now), rows);
+  }
+
+  /** The unique insert with the same NOTIFY; a skipped duplicate returns no row and so notifies nobody. */
+  override uniqueInsertStatement(row: UniqueInsertRow, now: Date | null): Statement {
+    return this.notifying(super.uniqueInsertStatement(row, now), [row]);
+  }
+
+  /** Wraps an `INSERT … RETURNING id` so it also notifies the channel of the inserted rows' queues. */
+  private notifying(st: Statement, rows: readonly InsertRow[]): Statement {
     if (this.channel === null) return st;
     const queues = [...new Set(rows.map((r) => r.queue))].join(',');
     return {
@@ -69,7 +87,7 @@ export class PostgresDialect extends SqlDialect {
     const sql =
       `WITH picked AS MATERIALIZED (${pick}) UPDATE ${this.t} SET state = 'running', attempt = attempt + 1, ` +
       `attempted_at = ${b.now(p.now)}, lease_token = ${this.f.uuidSql}, locked_by = ${b.p(p.workerId)}, ` +
-      `lease_expires_at = ${b.nowPlus(p.now, p.leaseMs)} FROM picked WHERE id = picked.job_id RETURNING ${this.jobColumns}`;
+      `lease_expires_at = ${b.nowPlus(p.now, p.leaseMs)}, ${this.keyOn('running')} FROM picked WHERE id = picked.job_id RETURNING ${this.jobColumns}`;
     const rows = await db.autocommit.query(sql, b.params);
     return this.sortJobs(rows.map((r) => this.decodeJob(r)));
   }

@@ -6,7 +6,7 @@
  * @internal
  */
 import { SchemaMismatchError, StateError } from '../errors.ts';
-import { JOB_COLUMNS, type ClaimedJob, type Fence, type InsertRow } from '../job.ts';
+import { JOB_COLUMNS, STATE_BITS, UNIQUE_COLUMNS, type ClaimedJob, type Fence, type InsertRow, type JobState, type UniqueInsertResult, type UniqueInsertRow } from '../job.ts';
 import type { DialectName, Executor, SqlParam, SqlRow } from '../sql/executor.ts';
 import type { ClaimParams, Dialect, DispatcherDb, FailParams, PruneParams, Statement } from './dialect.ts';
 
@@ -134,14 +134,18 @@ export abstract class SqlDialect implements Dialect {
     return { name, sql, params: b.params };
   }
 
+  /** The inner text of one row's VALUES tuple, in the insert's column order, bound left to right. */
+  protected rowValues(b: SqlBuilder, r: InsertRow, now: Date | null): string {
+    return (
+      `${b.p(r.queue)}, ${b.p(r.kind)}, ${b.json(r.argsJson)}, ${b.p(r.priority)}, ${b.p(r.maxAttempts)}, ` +
+      `${r.runAt ? b.time(r.runAt) : b.nowPlus(now, r.delayMs)}, ${b.now(now)}, ${b.json(r.metadataJson)}`
+    );
+  }
+
   insertStatement(rows: readonly InsertRow[], now: Date | null): Statement {
     const b = this.builder();
     // Placeholders are numbered in text order, so each value is bound where it is written.
-    const values = rows.map(
-      (r) =>
-        `(${b.p(r.queue)}, ${b.p(r.kind)}, ${b.json(r.argsJson)}, ${b.p(r.priority)}, ${b.p(r.maxAttempts)}, ` +
-        `${r.runAt ? b.time(r.runAt) : b.nowPlus(now, r.delayMs)}, ${b.now(now)}, ${b.json(r.metadataJson)})`,
-    );
+    const values = rows.map((r) => `(${this.rowValues(b, r, now)})`);
     // INSERT … RETURNING exists on PostgreSQL, SQLite ≥ 3.35 and MariaDB ≥ 10.5.
     const sql =
       `INSERT INTO ${this.t} (queue, kind, args, priority, max_attempts, run_at, created_at, metadata) ` +
@@ -164,6 +168,46 @@ export abstract class SqlDialect implements Dialect {
     if (!ex.sync) throw new StateError('This adapter has no synchronous path: use the async enqueue() instead of enqueueSync().');
     const st = this.insertStatement(rows, now);
     return this.insertedIds(ex.sync.query(st.sql, st.params));
+  }
+
+  /**
+   * The unique insert of PostgreSQL and SQLite: `ON CONFLICT (unique_key) DO NOTHING` waits for
+   * a transaction that holds the same key and then skips the row without raising an error, so
+   * the caller's transaction stays usable.
+   */
+  uniqueInsertStatement(row: UniqueInsertRow, now: Date | null): Statement {
+    const b = this.builder();
+    const sql =
+      `INSERT INTO ${this.t} (queue, kind, args, priority, max_attempts, run_at, created_at, metadata, unique_key, unique_states) ` +
+      `VALUES (${this.rowValues(b, row, now)}, ${b.p(row.uniqueKey)}, ${b.p(row.uniqueStates)}) ON CONFLICT (unique_key) DO NOTHING RETURNING id`;
+    return this.statement('jobs.insert_unique', b, sql);
+  }
+
+  async insertUnique(ex: Executor, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult> {
+    const st = this.uniqueInsertStatement(row, now);
+    const inserted = await ex.query(st.sql, st.params);
+    if (inserted.length > 0) return { inserted: true, id: toStr(inserted[0]!['id'] ?? Object.values(inserted[0]!)[0]) };
+    return { inserted: false, id: await this.holderOf(ex, row.uniqueKey) };
+  }
+
+  insertUniqueAutocommit(db: DispatcherDb, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult> {
+    return this.insertUnique(db.autocommit, row, now);
+  }
+
+  /** The id of the job holding `key`, as the caller's snapshot sees it (null if it cannot). */
+  protected async holderOf(ex: Executor, key: string): Promise<string | null> {
+    const b = this.builder();
+    const rows = await ex.query(`SELECT id FROM ${this.t} WHERE unique_key = ${b.p(key)}`, b.params);
+    return rows.length > 0 ? toStr(rows[0]!['id']) : null;
+  }
+
+  /**
+   * The assignment that drops a job's unique key when it enters `state` and `state` is not among
+   * its `unique_states`, so a new job with the same key can then be enqueued. A job without a key
+   * has NULL `unique_states`; the CASE then keeps the NULL key. Binds nothing.
+   */
+  protected keyOn(state: JobState): string {
+    return `unique_key = CASE WHEN (unique_states & ${STATE_BITS[state]}) = 0 THEN NULL ELSE unique_key END`;
   }
 
   abstract claim(db: DispatcherDb, params: ClaimParams): Promise<ClaimedJob[]>;
@@ -192,8 +236,11 @@ export abstract class SqlDialect implements Dialect {
   }
 
   /** The `WHERE` for a set of fences: ids and tokens are each unique per claim, so two IN lists are exact. */
+  /** The fence's state test; a dialect may reword it to steer its planner (see PostgresDialect). */
+  protected readonly isRunning: string = "state = 'running'";
+
   protected fenceWhere(b: SqlBuilder, fences: readonly Fence[]): string {
-    return `id IN (${b.list(fences.map((x) => x.id))}) AND lease_token IN (${b.list([...new Set(fences.map((x) => x.token))])}) AND state = 'running'`;
+    return `id IN (${b.list(fences.map((x) => x.id))}) AND lease_token IN (${b.list([...new Set(fences.map((x) => x.token))])}) AND ${this.isRunning}`;
   }
 
   /**
@@ -231,9 +278,17 @@ export abstract class SqlDialect implements Dialect {
       db,
       'jobs.complete',
       fences,
-      (b) => `state = 'completed', finalized_at = ${b.now(now)}, lease_expires_at = NULL`,
+      (b) => `state = 'completed', finalized_at = ${b.now(now)}, lease_expires_at = NULL, ${this.keyOn('completed')}`,
       'completed',
     );
+  }
+
+  async completeWithin(ex: Executor, fence: Fence, now: Date | null): Promise<boolean> {
+    const b = this.builder();
+    const sql =
+      `UPDATE ${this.t} SET state = 'completed', finalized_at = ${b.now(now)}, lease_expires_at = NULL, ${this.keyOn('completed')} ` +
+      `WHERE id = ${b.p(fence.id)} AND lease_token = ${b.p(fence.token)} AND ${this.isRunning}`;
+    return (await ex.execute(sql, b.params)) === 1;
   }
 
   extendLeases(db: DispatcherDb, fences: readonly Fence[], leaseMs: number, now: Date | null): Promise<Set<string>> {
@@ -254,10 +309,11 @@ export abstract class SqlDialect implements Dialect {
     const refund = p.refundAttempt ? ', attempt = attempt - 1' : '';
     const set =
       p.to === 'available'
-        ? `state = 'available', run_at = ${b.nowPlus(p.now, p.delayMs)}, lease_expires_at = NULL${refund}${errors()}`
-        : `state = '${p.to === 'cancelled' ? 'cancelled' : 'discarded'}', finalized_at = ${b.now(p.now)}, lease_expires_at = NULL${errors()}`;
+        ? `state = 'available', run_at = ${b.nowPlus(p.now, p.delayMs)}, lease_expires_at = NULL, ${this.keyOn('available')}${refund}${errors()}`
+        : `state = '${p.to === 'cancelled' ? 'cancelled' : 'discarded'}', finalized_at = ${b.now(p.now)}, lease_expires_at = NULL, ` +
+          `${this.keyOn(p.to === 'cancelled' ? 'cancelled' : 'discarded')}${errors()}`;
     // MariaDB evaluates SET left to right; each assignment reads only its own column, so order is safe.
-    const sql = `UPDATE ${this.t} SET ${set} WHERE id = ${b.p(p.id)} AND lease_token = ${b.p(p.token)} AND state = 'running'`;
+    const sql = `UPDATE ${this.t} SET ${set} WHERE id = ${b.p(p.id)} AND lease_token = ${b.p(p.token)} AND ${this.isRunning}`;
     return (await db.autocommit.execute(sql, b.params)) === 1;
   }
 
@@ -265,7 +321,7 @@ export abstract class SqlDialect implements Dialect {
     if (fences.length === 0) return 0;
     const b = this.builder();
     const sql =
-      `UPDATE ${this.t} SET state = 'available', attempt = attempt - 1, run_at = ${b.now(now)}, lease_expires_at = NULL ` +
+      `UPDATE ${this.t} SET state = 'available', attempt = attempt - 1, run_at = ${b.now(now)}, lease_expires_at = NULL, ${this.keyOn('available')} ` +
       `WHERE ${this.fenceWhere(b, fences)}`;
     return db.autocommit.execute(sql, b.params);
   }
@@ -276,6 +332,9 @@ export abstract class SqlDialect implements Dialect {
     return (
       `errors = ${this.f.appendJson('errors', this.f.withAttempt(b.json(errorJson), 'attempt'))}, ` +
       `finalized_at = CASE WHEN ${exhausted} THEN ${b.now(now)} ELSE NULL END, run_at = ${b.now(now)}, lease_expires_at = NULL, ` +
+      // The key follows the state the CASE below picks (it reads only columns this SET leaves alone).
+      `unique_key = CASE WHEN (unique_states & (CASE WHEN ${exhausted} THEN ${STATE_BITS.discarded} ELSE ${STATE_BITS.available} END)) = 0 ` +
+      `THEN NULL ELSE unique_key END, ` +
       `state = CASE WHEN ${exhausted} THEN 'discarded' ELSE 'available' END`
     );
   }
@@ -291,7 +350,7 @@ export abstract class SqlDialect implements Dialect {
 
   async cancel(ex: Executor, id: string, now: Date | null): Promise<boolean> {
     const b = this.builder();
-    const sql = `UPDATE ${this.t} SET state = 'cancelled', finalized_at = ${b.now(now)}, lease_expires_at = NULL WHERE id = ${b.p(id)} AND state IN ('available', 'running')`;
+    const sql = `UPDATE ${this.t} SET state = 'cancelled', finalized_at = ${b.now(now)}, lease_expires_at = NULL, ${this.keyOn('cancelled')} WHERE id = ${b.p(id)} AND state IN ('available', 'running')`;
     return (await ex.execute(sql, b.params)) === 1;
   }
 
@@ -312,6 +371,13 @@ export abstract class SqlDialect implements Dialect {
       );
     }
     const missing = JOB_COLUMNS.filter((c) => !present.has(c));
+    if (missing.length > 0 && missing.every((c) => UNIQUE_COLUMNS.includes(c))) {
+      throw new SchemaMismatchError(
+        `The jobs table "${this.table}" lacks column(s) ${missing.join(', ')} (unique jobs). Apply schema/${this.name}/0002_unique_jobs.sql ` +
+          `(with the table renamed to ${this.table} if it is not concordia_jobs), or your ORM artifact's 0002 migration.`,
+        missing,
+      );
+    }
     if (missing.length > 0) {
       throw new SchemaMismatchError(
         `The jobs table "${this.table}" lacks column(s) ${missing.join(', ')}. Compare it with ${this.ddlHint} ` +
@@ -362,6 +428,21 @@ export abstract class SqlDialect implements Dialect {
   async countJobs(ex: Executor): Promise<import('./dialect.ts').JobCount[]> {
     const rows = await ex.query(`SELECT queue, state, COUNT(*) AS n FROM ${this.t} GROUP BY queue, state ORDER BY queue, state`, []);
     return rows.map((r) => ({ queue: toStr(r['queue']), state: toStr(r['state']) as import('../job.ts').JobState, count: Number(r['n']) }));
+  }
+
+  // --- Operator actions (the CLI). Types are imported inline to keep this block self-contained.
+
+  async retry(ex: Executor, id: string, now: Date | null): Promise<import('./dialect.ts').RetryResult> {
+    const b = this.builder();
+    // The errors history stays: it explains why the job needed a retry.
+    const sql =
+      `UPDATE ${this.t} SET state = 'available', attempt = 0, run_at = ${b.now(now)}, finalized_at = NULL, lease_expires_at = NULL ` +
+      `WHERE id = ${b.p(id)} AND state IN ('discarded', 'cancelled')`;
+    if ((await ex.execute(sql, b.params)) === 1) return { retried: true, state: 'available' };
+    // Not retried: read the state so the caller can say why (unknown id, or still live / completed).
+    const rows = await ex.query(`SELECT state FROM ${this.t} WHERE id = ?`, [id]);
+    const state = rows[0]?.['state'];
+    return { retried: false, state: state === undefined || state === null ? null : (toStr(state) as import('../job.ts').JobState) };
   }
 }
 

@@ -12,7 +12,7 @@
  * await jobs.work({ middleware: [otelMiddleware()] });
  * ```
  *
- * @packageDocumentation
+ * @module concordia/otel
  */
 export { otelEnqueueHook, type OtelEnqueueHookOptions } from './enqueue-hook.ts';
 export { otelMiddleware, type OtelMiddlewareOptions } from './otel-middleware.ts';

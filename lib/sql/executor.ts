@@ -57,7 +57,7 @@ export interface Adapter<Tx> {
   /** The database this adapter talks to, known without a round trip. */
   readonly dialect: DialectName;
   /**
-   * Wraps the caller's transaction handle. Must throw {@link NotInTransactionError} when it can
+   * Wraps the caller's transaction handle. Must throw {@link concordia!NotInTransactionError} when it can
    * tell the handle is not inside an open transaction: an autocommit insert there would be a
    * silent dual write.
    */
@@ -66,6 +66,11 @@ export interface Adapter<Tx> {
   autocommit(): Executor;
   /** Runs `fn` inside a short transaction on the adapter's own pool (commit on return, rollback on throw). */
   transaction<T>(fn: (ex: Executor) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Optional: runs `fn` inside a transaction of the ORM's own API and hands it the handle your
+   * code uses (`Tx`), committing when `fn` resolves. Powers `transactional: true` job kinds.
+   */
+  userTransaction?<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
    * PostgreSQL only, optional: opens a dedicated connection that LISTENs on `channel` and calls
    * `onNotification` with each payload. `onError` reports a lost connection; the worker then

@@ -13,7 +13,7 @@
  * const { completed } = await drainQueue(jobs);
  * ```
  *
- * @packageDocumentation
+ * @module concordia/testing
  */
 export { listEnqueued, type ListEnqueuedOptions, type EnqueuedJob } from './list-enqueued.ts';
 export { assertEnqueued, assertNotEnqueued, type EnqueuedExpectation, type DefinitionOrKind } from './assert-enqueued.ts';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { bigint, customType, datetime, index, int, json, mysqlTable } from 'drizzle-orm/mysql-core';
+import { bigint, customType, datetime, index, int, json, mysqlTable, smallint, uniqueIndex } from 'drizzle-orm/mysql-core';
 
 /**
  * VARCHAR compared byte for byte. Drizzle has no table-level COLLATE, and the database default
@@ -48,10 +48,14 @@ export function concordiaJobsTable<Name extends string>(tableName: Name) {
       leaseExpiresAt: time('lease_expires_at'),
       errors: json('errors'),
       metadata: json('metadata'),
+      // 0002_unique_jobs.sql: NULL for ordinary jobs (NULLs never conflict).
+      uniqueKey: name('unique_key', 255),
+      uniqueStates: smallint('unique_states'),
     },
     (t) => [
       index(`${tableName}_claim_idx`).on(t.state, t.queue, t.priority, t.runAt, t.id),
       index(`${tableName}_lease_idx`).on(t.state, t.leaseExpiresAt),
+      uniqueIndex(`${tableName}_unique_idx`).on(t.uniqueKey),
     ],
   );
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { bigserial, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigserial, index, integer, jsonb, pgTable, smallint, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 // Modes only shape values in TypeScript (the DDL is the same): bigint ids stay exact past 2^53,
 // and times stay the strings the database wrote.
@@ -40,12 +40,17 @@ export function concordiaJobsTable<Name extends string>(name: Name) {
       leaseExpiresAt: time('lease_expires_at'),
       errors: jsonb('errors'),
       metadata: jsonb('metadata'),
+      // 0002_unique_jobs.sql: NULL for ordinary jobs (NULLs never conflict).
+      uniqueKey: text('unique_key'),
+      uniqueStates: smallint('unique_states'),
     },
     (t) => [
       // Claim: state = 'available' AND queue … ORDER BY priority, run_at, id.
       index(`${name}_claim_idx`).on(t.state, t.queue, t.priority, t.runAt, t.id),
       // Rescuer: state = 'running' AND lease_expires_at < now.
       index(`${name}_lease_idx`).on(t.state, t.leaseExpiresAt),
+      // Unique jobs: enqueueUnique inserts with ON CONFLICT (unique_key) DO NOTHING.
+      uniqueIndex(`${name}_unique_idx`).on(t.uniqueKey),
     ],
   );
 }

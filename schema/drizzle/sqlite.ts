@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /**
  * Builds the table under another name (for `createJobs({ table })`); index names follow it.
@@ -37,10 +37,14 @@ export function concordiaJobsTable<Name extends string>(name: Name) {
       leaseExpiresAt: integer('lease_expires_at'),
       errors: text('errors'),
       metadata: text('metadata'),
+      // 0002_unique_jobs.sql: NULL for ordinary jobs (NULLs never conflict).
+      uniqueKey: text('unique_key'),
+      uniqueStates: integer('unique_states'),
     },
     (t) => [
       index(`${name}_claim_idx`).on(t.state, t.queue, t.priority, t.runAt, t.id),
       index(`${name}_lease_idx`).on(t.state, t.leaseExpiresAt),
+      uniqueIndex(`${name}_unique_idx`).on(t.uniqueKey),
     ],
   );
 }

@@ -32,6 +32,9 @@ export interface ConcordiaMikroJob {
   leaseExpiresAt: Date | number | null;
   errors: unknown;
   metadata: unknown;
+  /** 0002: the unique key (NULL for ordinary jobs) and the bitmask of states it covers. */
+  uniqueKey: string | null;
+  uniqueStates: number | null;
 }
 
 /** Options of {@link concordiaJobSchema}. */
@@ -119,6 +122,9 @@ export function concordiaJobSchema(options: ConcordiaJobSchemaOptions) {
     leaseExpiresAt: time('lease_expires_at', true),
     errors: json(true),
     metadata: json(true),
+    // 0002_unique_jobs.sql. SMALLINT like the DDL; SQLite declares small integers as INTEGER.
+    uniqueKey: text(255, { fieldName: 'unique_key', nullable: true }),
+    uniqueStates: { type: 'integer', columnType: db === 'sqlite' ? 'integer' : 'smallint', fieldName: 'unique_states', nullable: true },
   };
 
   const meta = {
@@ -131,6 +137,8 @@ export function concordiaJobSchema(options: ConcordiaJobSchemaOptions) {
       // The rescuer: state = 'running' AND lease_expires_at < now.
       { name: `${table}_lease_idx`, properties: ['state', 'leaseExpiresAt'] },
     ],
+    // Unique jobs: NULL keys never conflict, so a plain unique index is enough.
+    uniques: [{ name: `${table}_unique_idx`, properties: ['uniqueKey'] }],
   };
   // MikroORM types each property by the entity field's TS type (and a union over every relation
   // kind); options chosen per database at run time cannot follow that, hence the one cast.

@@ -76,6 +76,36 @@ export function concordiaJobsIndexes(table: string): { name: string; fields: str
 }
 
 /**
+ * The columns `0002-add-concordia-unique-jobs.ts` adds (schema/<db>/0002_unique_jobs.sql):
+ * `unique_key` (NULL for ordinary jobs) and `unique_states` (a bitmask of the states it covers).
+ *
+ * @example
+ * ```ts
+ * await queryInterface.addColumn('concordia_jobs', 'unique_key', concordiaUniqueJobsAttributes('postgres').unique_key!);
+ * ```
+ */
+export function concordiaUniqueJobsAttributes(db: ConcordiaSequelizeDb): Record<string, ModelAttributeColumnOptions> {
+  return {
+    unique_key: { type: db === 'mysql' ? DataTypes.STRING(255) : DataTypes.TEXT, allowNull: true },
+    // SMALLINT like the canonical DDL; SQLite declares small integers as INTEGER.
+    unique_states: { type: db === 'sqlite' ? DataTypes.INTEGER : DataTypes.SMALLINT, allowNull: true },
+  };
+}
+
+/**
+ * The unique index of 0002: NULL keys never conflict, so it needs no partial WHERE.
+ *
+ * @example
+ * ```ts
+ * const ix = concordiaUniqueJobsIndex('concordia_jobs');
+ * await queryInterface.addIndex('concordia_jobs', ix.fields, { name: ix.name, unique: true });
+ * ```
+ */
+export function concordiaUniqueJobsIndex(table: string): { name: string; fields: string[]; unique: true } {
+  return { name: `${table}_unique_idx`, fields: ['unique_key'], unique: true };
+}
+
+/**
  * MariaDB table options of the canonical DDL: byte-wise comparison of queue and kind names.
  *
  * @example
@@ -99,12 +129,12 @@ export function concordiaJobsTableOptions(db: ConcordiaSequelizeDb): { engine?: 
  */
 export function defineConcordiaJobModel(sequelize: Sequelize, table = 'concordia_jobs', modelName = 'ConcordiaJob'): ModelStatic<Model> {
   const db = concordiaDbOf(sequelize);
-  return sequelize.define(modelName, concordiaJobsAttributes(db), {
+  return sequelize.define(modelName, { ...concordiaJobsAttributes(db), ...concordiaUniqueJobsAttributes(db) }, {
     tableName: table,
     // The engine writes created_at itself, in UTC, and has no updated_at.
     timestamps: false,
     underscored: true,
-    indexes: concordiaJobsIndexes(table),
+    indexes: [...concordiaJobsIndexes(table), concordiaUniqueJobsIndex(table)],
     ...concordiaJobsTableOptions(db),
   });
 }

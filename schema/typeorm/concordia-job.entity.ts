@@ -35,6 +35,9 @@ export interface ConcordiaJobRecord {
   leaseExpiresAt: Date | number | null;
   errors: unknown;
   metadata: unknown;
+  /** 0002: the unique key (NULL for ordinary jobs) and the bitmask of states it covers. */
+  uniqueKey: string | null;
+  uniqueStates: number | null;
 }
 
 /** Options of {@link concordiaJobEntity}. */
@@ -119,12 +122,17 @@ export function concordiaJobEntity(options: ConcordiaJobEntityOptions): EntitySc
       leaseExpiresAt: { ...nullable(time), name: 'lease_expires_at' },
       errors: nullable(json),
       metadata: nullable(json),
+      // 0002_unique_jobs.sql. SMALLINT like the DDL; SQLite declares small integers as INTEGER.
+      uniqueKey: { ...nullable(text(255)), name: 'unique_key' },
+      uniqueStates: { ...nullable(db === 'better-sqlite3' ? int : { type: 'smallint' }), name: 'unique_states' },
     },
     indices: [
       // The claim reads in ORDER BY order: state, queue, priority, run_at, id.
       { name: `${table}_claim_idx`, columns: ['state', 'queue', 'priority', 'runAt', 'id'] },
       // The rescuer: state = 'running' AND lease_expires_at < now.
       { name: `${table}_lease_idx`, columns: ['state', 'leaseExpiresAt'] },
+      // Unique jobs: NULL keys never conflict, so a plain unique index is enough.
+      { name: `${table}_unique_idx`, columns: ['uniqueKey'], unique: true },
     ],
   });
 }

@@ -37,7 +37,8 @@ describe('concordia schema', () => {
     for (const [db, dir] of [['postgres', 'postgres'], ['mysql', 'mysql'], ['sqlite', 'sqlite'], ['mariadb', 'mysql']] as const) {
       const run = await cli(['schema', '--orm', 'sql', '--db', db]);
       expect(run.code).toBe(0);
-      expect(run.stdout).toBe(readFileSync(new URL(`../../schema/${dir}/0001_create_jobs.sql`, import.meta.url), 'utf8'));
+      const files = ['0001_create_jobs.sql', '0002_unique_jobs.sql'];
+      expect(run.stdout).toBe(files.map((f) => readFileSync(new URL(`../../schema/${dir}/${f}`, import.meta.url), 'utf8')).join('\n'));
     }
     const renamed = await cli(['schema', '--db', 'postgres', '--table', 'app_jobs']);
     expect(renamed.stdout).toContain('CREATE TABLE IF NOT EXISTS app_jobs (');
@@ -48,7 +49,7 @@ describe('concordia schema', () => {
   it('refuses bad input with exit code 2 and a clear message', async () => {
     expect(await cli(['schema', '--db', 'oracle'])).toMatchObject({ code: 2, stderr: 'concordia: --db must be postgres, mysql or sqlite (got "oracle").\n' });
     expect((await cli(['schema'])).code).toBe(2);
-    expect(await cli(['schema', '--db', 'sqlite', '--orm', 'prisma'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--orm prisma is not supported') });
+    expect(await cli(['schema', '--db', 'sqlite', '--orm', 'hibernate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--orm must be one of sql, prisma') });
     expect(await cli(['schema', '--db', 'sqlite', '--table', 'Robert"); DROP TABLE x;--'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Invalid table name') });
     expect(await cli(['frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Unknown command "frobnicate"') });
     expect(await cli(['status', '--bogus'])).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--bogus'") });

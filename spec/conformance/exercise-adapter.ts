@@ -7,6 +7,8 @@ import { createJobs, defineJob, FakeClock, silentLogger, type Jobs, type JobCont
 import { CancelJob, DiscardJob, InvalidArgsError, InvalidIdentifierError, NotInTransactionError, SchemaMismatchError, SnoozeJob } from '../../lib/errors.ts';
 import { isReachable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
+import { periodicJobTests } from './periodic-jobs.ts';
+import { uniqueJobTests } from './unique-jobs.ts';
 
 type Factory = () => Promise<Harness>;
 
@@ -466,6 +468,78 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       await completed;
     });
 
+    const txTest = (name: string, fn: () => Promise<void>) =>
+      it(name, async (ctx) => {
+        if (!available || !sql || !h.adapter.userTransaction) return ctx.skip();
+        await fn();
+      }, 30_000);
+
+    txTest('a transactional job commits its own writes and its completion together, exactly once', async () => {
+      let failOnce = true;
+      const pay = defineJob('tx_pay', {
+        transactional: true,
+        handler: async (a: { order: number; fail?: boolean }, ctx: JobContext) => {
+          await h.insertOrder(ctx.tx, a.order);
+          if (a.fail && failOnce) {
+            failOnce = false;
+            throw new Error('payment gateway hiccup');
+          }
+        },
+      });
+      const jobs = client([pay]);
+      const ids = await h.inTransaction((tx) => jobs.enqueueMany(tx, [pay({ order: 501 }), pay({ order: 502, fail: true })], { queue: 'txjob' }));
+      // SQLite has one writer: transactional handlers there run one at a time.
+      const w = jobs.createWorker({ ...fast, queues: ['txjob'], concurrency: db === 'sqlite' ? 1 : 10, retryPolicy: { delayMs: () => 0 } });
+      started.push(w);
+      const done = count([w], 'job:completed', 2);
+      await w.start();
+      await done;
+      const rows = await rowsOf(ids);
+      expect(rows.map((r) => [r.state, r.attempt])).toEqual([
+        ['completed', 1],
+        ['completed', 2],
+      ]);
+      // The failed first attempt's insert of 502 rolled back, or the retry would have hit the primary key.
+      const orders = await h.orderIds();
+      expect(orders.filter((o) => o === 501 || o === 502)).toEqual([501, 502]);
+    });
+
+    // SQLite has one writer: a handler holding its transaction open blocks every other write, so
+    // a second worker could not rescue and finish the job while the zombie waits.
+    const txZombieTest = db === 'sqlite' ? it.skip : txTest;
+    txZombieTest('a transactional job that lost its lease rolls its writes back', async () => {
+      const gate = latch();
+      let zombieRunning!: () => void;
+      const zombieStarted = new Promise<void>((r) => (zombieRunning = r));
+      const audit = defineJob('tx_zombie', {
+        transactional: true,
+        handler: async (_a: { z: number }, ctx: JobContext) => {
+          await h.insertOrder(ctx.tx, 800 + ctx.attempt);
+          if (ctx.attempt === 1) {
+            zombieRunning();
+            await gate.wait;
+          }
+        },
+      });
+      const jobs = client([audit]);
+      const id = await h.inTransaction((tx) => jobs.enqueue(tx, audit({ z: 1 }), { queue: 'txzombie' }));
+      const a = await start(jobs, { queues: ['txzombie'], concurrency: 1, leaseMs: 600_000, heartbeatMs: 500_000, rescueIntervalMs: 500_000 });
+      await zombieStarted;
+      await h.expireLease(id);
+      const b = jobs.createWorker({ ...fast, queues: ['txzombie'] });
+      started.push(b);
+      const bDone = b.next('job:completed');
+      await b.start();
+      await bDone;
+      const lost = a.next('job:lease-lost');
+      gate.open();
+      await lost;
+      const orders = await h.orderIds();
+      expect(orders).toContain(802);
+      expect(orders).not.toContain(801);
+      expect((await rowsOf([id]))[0]).toMatchObject({ state: 'completed', attempt: 2 });
+    });
+
     sqlTest('a late result after a lost lease is fenced off and never overwrites the newer run', async () => {
       const gate = latch();
       let firstRunning!: () => void;
@@ -593,5 +667,9 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect((err as Error).message).toMatch(/concordia_missing_table.*does not exist/);
       expect((err as Error).message).toMatch(/0001_create_jobs\.sql/);
     });
+
+    const suite = { db, harness: () => h, test, sqlTest, client, start };
+    uniqueJobTests(suite);
+    periodicJobTests(suite);
   });
 }

@@ -19,7 +19,7 @@ describe.each<Db>(['postgres', 'mysql', 'sqlite'])('MikroORM schema drift on %s'
     try {
       for (const stmt of ddl(db, canonical)) await ins.ex.execute(stmt, []);
       const expected = await describeTable(db, ins.ex, canonical);
-      expect(expected.columns).toHaveLength(17);
+      expect(expected.columns).toHaveLength(19);
       expect(await describeTable(db, ins.ex, table)).toEqual(expected);
     } finally {
       await orm.close(true);

@@ -52,11 +52,13 @@ function parseFragment(text: string): { fields: FragmentField[]; indexes: string
 function expectedCatalogType(db: Db, f: FragmentField): string {
   if (db === 'postgres') {
     if (f.native === 'Timestamptz(3)') return 'timestamp with time zone(3)';
+    if (f.native === 'SmallInt') return 'smallint';
     return { BigInt: 'bigint', String: 'text', Json: 'jsonb', Int: 'integer' }[f.type] ?? `? ${f.type}`;
   }
   if (db === 'mysql') {
     if (f.native?.startsWith('VarChar')) return f.native.replace('VarChar', 'varchar');
     if (f.native === 'DateTime(3)') return 'datetime(3)';
+    if (f.native === 'SmallInt') return 'smallint(6)';
     // MariaDB's JSON is an alias of LONGTEXT (with a json_valid CHECK).
     return { BigInt: 'bigint(20)', Json: 'longtext', Int: 'int(11)' }[f.type] ?? `? ${f.type}`;
   }

@@ -7,9 +7,12 @@
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createConcordiaJobsTable as createWithKnex } from '../../schema/knex/0001_create_concordia_jobs.ts';
+import { addConcordiaUniqueJobs as addUniqueWithKnex } from '../../schema/knex/0002_add_concordia_unique_jobs.ts';
 import { createConcordiaJobsTable as createWithKysely } from '../../schema/kysely/0001-create-concordia-jobs.ts';
+import { addConcordiaUniqueJobs as addUniqueWithKysely } from '../../schema/kysely/0002-add-concordia-unique-jobs.ts';
 import { defineConcordiaJobModel } from '../../schema/sequelize/concordia-job-model.ts';
 import { createConcordiaJobsTable as createWithSequelize } from '../../schema/sequelize/0001-create-concordia-jobs.ts';
+import { addConcordiaUniqueJobs as addUniqueWithSequelize } from '../../schema/sequelize/0002-add-concordia-unique-jobs.ts';
 import { concordiaJobsTable as mysqlJobs } from '../../schema/drizzle/mysql.ts';
 import { concordiaJobsTable as pgJobs } from '../../schema/drizzle/pg.ts';
 import { concordiaJobsTable as sqliteJobs } from '../../schema/drizzle/sqlite.ts';
@@ -74,12 +77,13 @@ function knexFor(db: Db, sqlitePath: string | undefined): Knex {
 }
 
 const creators: Record<string, { dbs: Db[]; create: (db: Db) => Creator }> = {
-  'kysely migration': {
+  'kysely migrations 0001 + 0002': {
     dbs: ['postgres', 'mysql', 'sqlite'],
     create: (db) => async (table, path) => {
       const k = openKysely(db, path);
       try {
         await createWithKysely(k, table);
+        await addUniqueWithKysely(k, table);
       } finally {
         await k.destroy();
       }
@@ -97,12 +101,13 @@ const creators: Record<string, { dbs: Db[]; create: (db: Db) => Creator }> = {
       }
     },
   },
-  'sequelize queryInterface migration': {
+  'sequelize queryInterface migrations 0001 + 0002': {
     dbs: ['postgres', 'mysql'],
     create: (db) => async (table) => {
       const s = openSequelize(db as 'postgres' | 'mysql');
       try {
         await createWithSequelize(s.getQueryInterface(), table);
+        await addUniqueWithSequelize(s.getQueryInterface(), table);
       } finally {
         await s.close();
       }
@@ -119,12 +124,13 @@ const creators: Record<string, { dbs: Db[]; create: (db: Db) => Creator }> = {
       }
     },
   },
-  'knex migration': {
+  'knex migrations 0001 + 0002': {
     dbs: ['postgres', 'mysql', 'sqlite'],
     create: (db) => async (table, path) => {
       const k = knexFor(db, path);
       try {
         await createWithKnex(k, table);
+        await addUniqueWithKnex(k, table);
       } finally {
         await k.destroy();
       }
@@ -155,7 +161,7 @@ for (const db of ['postgres', 'mysql', 'sqlite'] as const) {
         await c.create(db)(orm, sqlitePath);
         const want = await snapshot(db, ex, canonical);
         const got = await snapshot(db, ex, orm);
-        expect(want.columns).toHaveLength(17);
+        expect(want.columns).toHaveLength(19);
         expect(got).toEqual(want);
       });
     }

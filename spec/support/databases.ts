@@ -3,7 +3,7 @@
  * default. In CI (CI=true) an unreachable database fails the run; elsewhere its tests are
  * skipped with a loud notice.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,15 +49,24 @@ export function uniqueTable(prefix = 'cj'): string {
   return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** The canonical DDL of `db`, with the table (and its index names) renamed. */
+/** The numbered migrations of `db` (`0001_create_jobs.sql`, `0002_unique_jobs.sql`, …), in order. */
+export function migrationFiles(db: Db): string[] {
+  const dir = new URL(`../../schema/${db}/`, import.meta.url);
+  return readdirSync(dir)
+    .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+    .sort()
+    .map((f) => new URL(f, dir).pathname);
+}
+
+/** The canonical DDL of `db` (every numbered migration, in order), with the table (and its index names) renamed. */
 export function ddl(db: Db, table: string): string[] {
-  const dir = db === 'postgres' ? 'postgres' : db === 'mysql' ? 'mysql' : 'sqlite';
-  const text = readFileSync(new URL(`../../schema/${dir}/0001_create_jobs.sql`, import.meta.url), 'utf8');
-  return text
-    .replace(/concordia_jobs/g, table)
-    .split(/;\s*\n/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter((s) => s.length > 0);
+  return migrationFiles(db).flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .replace(/concordia_jobs/g, table)
+      .split(/;\s*\n/)
+      .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+      .filter((s) => s.length > 0),
+  );
 }
 
 export function tempSqlitePath(): string {

@@ -65,28 +65,17 @@ export async function knexHarness(db: Db): Promise<Harness<Knex.Transaction>> {
 export async function pgHarness(): Promise<Harness<pg.PoolClient>> {
   const table = uniqueTable();
   const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
+  const adapter = pgAdapter(pool);
   const ins = inspector('postgres');
   const view = sqlInspection('postgres', table, ins.ex);
   await view.setup();
   return {
     name: 'pg/postgres',
     db: 'postgres',
-    adapter: pgAdapter(pool),
+    adapter,
     table,
-    async inTransaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const out = await fn(client);
-        await client.query('COMMIT');
-        return out;
-      } catch (error) {
-        await client.query('ROLLBACK');
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+    // The adapter's own user transaction: BEGIN … COMMIT on a pooled client.
+    inTransaction: (fn) => adapter.userTransaction!(fn),
     insertOrder: async (client, id) => void (await client.query(view.insertOrderSql.replace('?', '$1'), [id])),
     orderIds: view.orderIds,
     notInTransaction: () => pool,
@@ -105,28 +94,16 @@ export async function pgHarness(): Promise<Harness<pg.PoolClient>> {
 export async function mysql2Harness(): Promise<Harness<mysql.PoolConnection>> {
   const table = uniqueTable();
   const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 10 });
+  const adapter = mysql2Adapter(pool);
   const ins = inspector('mysql');
   const view = sqlInspection('mysql', table, ins.ex);
   await view.setup();
   return {
     name: 'mysql2/mysql',
     db: 'mysql',
-    adapter: mysql2Adapter(pool),
+    adapter,
     table,
-    async inTransaction(fn) {
-      const conn = await pool.getConnection();
-      try {
-        await conn.beginTransaction();
-        const out = await fn(conn);
-        await conn.commit();
-        return out;
-      } catch (error) {
-        await conn.rollback();
-        throw error;
-      } finally {
-        conn.release();
-      }
-    },
+    inTransaction: (fn) => adapter.userTransaction!(fn),
     insertOrder: async (conn, id) => void (await conn.query(view.insertOrderSql, [id])),
     orderIds: view.orderIds,
     notInTransaction: () => pool,

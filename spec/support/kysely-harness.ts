@@ -8,6 +8,7 @@ import { createPool } from 'mysql2';
 import pg from 'pg';
 import { kyselyAdapter } from '../../adapters/kysely/kysely-adapter.ts';
 import { createConcordiaJobsTable, dropConcordiaJobsTable } from '../../schema/kysely/0001-create-concordia-jobs.ts';
+import { addConcordiaUniqueJobs } from '../../schema/kysely/0002-add-concordia-unique-jobs.ts';
 import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from './databases.ts';
 import { sqlInspection, type Harness } from './harness.ts';
 import { inspector } from './harnesses.ts';
@@ -37,6 +38,7 @@ export async function kyselyHarness(db: Db): Promise<Harness<AnyTransaction> & {
   const sqlitePath = db === 'sqlite' ? tempSqlitePath() : undefined;
   const kysely = openKysely(db, sqlitePath);
   await createConcordiaJobsTable(kysely, table);
+  await addConcordiaUniqueJobs(kysely, table);
   const orders = `${table}_orders`;
   await kysely.schema.createTable(orders).addColumn('id', 'integer', (c) => c.primaryKey()).execute();
   const ins = inspector(db, sqlitePath);

@@ -7,6 +7,7 @@
 import { DataTypes, Sequelize, type Transaction } from 'sequelize';
 import { sequelizeAdapter } from '../../adapters/sequelize/sequelize-adapter.ts';
 import { createConcordiaJobsTable, dropConcordiaJobsTable } from '../../schema/sequelize/0001-create-concordia-jobs.ts';
+import { addConcordiaUniqueJobs } from '../../schema/sequelize/0002-add-concordia-unique-jobs.ts';
 import { MYSQL_URL, PG_URL, uniqueTable } from './databases.ts';
 import { sqlInspection, type Harness } from './harness.ts';
 import { inspector } from './harnesses.ts';
@@ -33,6 +34,7 @@ export async function sequelizeHarness(
   const table = uniqueTable('sq');
   const sequelize = openSequelize(db, mysqlDialect);
   await createConcordiaJobsTable(sequelize.getQueryInterface(), table);
+  await addConcordiaUniqueJobs(sequelize.getQueryInterface(), table);
   const Order = sequelize.define('Order', { id: { type: DataTypes.INTEGER, primaryKey: true } }, { tableName: `${table}_orders`, timestamps: false });
   await Order.sync();
   const ins = inspector(db);

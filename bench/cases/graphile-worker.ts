@@ -1,0 +1,95 @@
+/**
+ * graphile-worker 0.17 in its own PostgreSQL schema. Drain: jobs added with workerUtils.addJobs(),
+ * then `run()` with a task list. Completed jobs are deleted, so "all done" is an empty jobs
+ * table. Defaults: concurrency 1, LISTEN/NOTIFY plus a 2 s poll. Tuned: the documented
+ * batching knobs (concurrency, localQueue.size, completeJobBatchDelay).
+ * Latency: jobs added with the SQL add_job() inside a transaction; the worker wakes on NOTIFY.
+ */
+import { Logger, makeWorkerUtils, run as runWorker, runMigrations, type RunnerOptions } from 'graphile-worker';
+import pg from 'pg';
+import { jitter, latencyResult, Meter, PG_URL, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
+
+// Errors only: the default logger prints a line per job.
+const logger = new Logger(() => (level, message) => {
+  if (level === 'error') console.error(`graphile-worker: ${message}`);
+});
+
+export async function run(spec: CaseSpec): Promise<CaseResult> {
+  const schema = `bench_${spec.tag}_gw`;
+  const side = new pg.Pool({ connectionString: PG_URL, max: 2 });
+  let runner: Awaited<ReturnType<typeof runWorker>> | undefined;
+  try {
+    await runMigrations({ connectionString: PG_URL, schema, logger });
+    const options: RunnerOptions = { connectionString: PG_URL, schema, logger, noHandleSignals: true };
+    if (spec.opts['concurrency'] !== undefined) options.concurrency = Number(spec.opts['concurrency']);
+    if (spec.opts['pollInterval'] !== undefined) options.pollInterval = Number(spec.opts['pollInterval']);
+    if (spec.opts['localQueueSize'] !== undefined) {
+      options.preset = {
+        worker: {
+          localQueue: { size: Number(spec.opts['localQueueSize']) },
+          completeJobBatchDelay: Number(spec.opts['completeJobBatchDelay'] ?? 0),
+        },
+      };
+    }
+
+    if (spec.scenario === 'latency') {
+      const addedAt = new Map<number, number>();
+      const delays: number[] = [];
+      options.taskList = {
+        probe: async (payload) => {
+          const t = addedAt.get((payload as { i: number }).i);
+          if (t !== undefined) delays.push(performance.now() - t);
+        },
+      };
+      runner = await runWorker(options);
+      const meter = new Meter();
+      meter.start();
+      for (let i = 0; i < spec.n; i++) {
+        const client = await side.connect();
+        try {
+          await client.query('BEGIN');
+          await client.query(`SELECT ${schema}.add_job('probe', $1::json)`, [JSON.stringify({ i })]);
+          // Clock starts as COMMIT is issued: the NOTIFY can wake the worker before the reply lands here.
+          addedAt.set(i, performance.now());
+          await client.query('COMMIT');
+        } finally {
+          client.release();
+        }
+        await jitter(5, 25);
+      }
+      const deadline = performance.now() + spec.capSeconds * 1000;
+      while (delays.length < spec.n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      return latencyResult(delays, meter.stop(), spec.n);
+    }
+
+    const utils = await makeWorkerUtils({ connectionString: PG_URL, schema, logger });
+    try {
+      for (let i = 0; i < spec.n; i += 5000) {
+        const chunk = Array.from({ length: Math.min(5000, spec.n - i) }, (_, k) => ({ identifier: 'noop', payload: { i: i + k } }));
+        await utils.addJobs(chunk);
+      }
+    } finally {
+      await utils.release();
+    }
+    let handled = 0;
+    options.taskList = {
+      noop: async () => {
+        handled++;
+      },
+    };
+    const meter = new Meter();
+    meter.start();
+    runner = await runWorker(options);
+    const deadline = performance.now() + spec.capSeconds * 1000;
+    const confirmed = async (): Promise<number> => {
+      const { rows } = await side.query<{ c: string }>(`SELECT COUNT(*) AS c FROM ${schema}._private_jobs`);
+      return spec.n - Number(rows[0]?.c ?? 0);
+    };
+    const done = await waitDrained(spec.n, () => handled, confirmed, deadline);
+    return rateResult(spec.n, done, meter.stop());
+  } finally {
+    await runner?.stop().catch(() => {});
+    await side.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
+    await side.end();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * One benchmark case in a fresh process: the orchestrator passes a CaseSpec as JSON in argv[2]
+ * and receives the CaseResult over IPC. Fresh process = no JIT warmth, pools or caches carried
+ * over from another case.
+ */
+import type { CaseResult, CaseSpec } from './lib/common.ts';
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as CaseSpec;
+
+async function main(): Promise<CaseResult> {
+  switch (spec.impl) {
+    case 'concordia':
+      return (await import('./cases/concordia.ts')).run(spec);
+    case 'raw-pg':
+      return (await import('./cases/raw-pg.ts')).run(spec);
+    case 'pg-boss':
+      return (await import('./cases/pg-boss.ts')).run(spec);
+    case 'graphile-worker':
+      return (await import('./cases/graphile-worker.ts')).run(spec);
+    case 'bullmq':
+      return (await import('./cases/bullmq.ts')).run(spec);
+    default:
+      throw new Error(`unknown impl ${String(spec.impl)}`);
+  }
+}
+
+main().then(
+  (result) => {
+    // Exit once the message is flushed: peers may keep timers or sockets open after stop().
+    process.send?.({ ok: true, result }, () => process.exit(0));
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    process.send?.({ ok: false, error: message }, () => process.exit(1));
+  },
+);

@@ -1,0 +1,156 @@
+/**
+ * Shared pieces of the benchmark: where the databases are, the jobs-table DDL, the case
+ * description passed from the orchestrator to a child, and small measuring helpers.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const PG_URL = process.env['CONCORDIA_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const MYSQL_URL = process.env['CONCORDIA_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
+export const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+export type Scenario = 'drain' | 'enqueue' | 'latency';
+
+/** One case as the orchestrator hands it to a child process (serialised as JSON). */
+export interface CaseSpec {
+  /** Stable id, e.g. `drain/concordia-pg/c100`. */
+  id: string;
+  scenario: Scenario;
+  /** Which module under bench/cases runs it. */
+  impl: 'concordia' | 'raw-pg' | 'pg-boss' | 'graphile-worker' | 'bullmq';
+  /** Database or broker: postgres, mysql, sqlite, redis. */
+  db: 'postgres' | 'mysql' | 'sqlite' | 'redis';
+  /** Jobs (drain, latency) or jobs enqueued (enqueue). */
+  n: number;
+  /** Stop waiting after this many seconds and report the partial rate (slow defaults). */
+  capSeconds: number;
+  /** Implementation options (adapter, concurrency, batch size, …). */
+  opts: Record<string, string | number | boolean>;
+  /** Names every object this run creates (table, schema, Redis prefix, SQLite dir). */
+  tag: string;
+}
+
+/** What a child reports back. */
+export interface CaseResult {
+  /** Jobs (or transactions) measured. */
+  n: number;
+  /** Wall time of the measured phase. */
+  seconds: number;
+  /** Primary number: jobs/s for drain and enqueue; p50 ms for latency. */
+  value: number;
+  unit: 'jobs/s' | 'ms';
+  /** Client-process CPU (user + system) per 1,000 jobs, in ms. */
+  cpuMsPer1k: number;
+  /** The cap was hit: `value` is completed/elapsed, not a full drain. */
+  partial: boolean;
+  extra: Record<string, number>;
+}
+
+/**
+ * The canonical DDL of a database, every numbered migration in schema/<db>/ in order, with the
+ * table and its index names replaced. Applying all of them keeps the suite in step with the
+ * engine as columns are added.
+ */
+export function jobsDdl(db: 'postgres' | 'mysql' | 'sqlite', table: string): string[] {
+  const dir = new URL(`../../schema/${db}/`, import.meta.url);
+  const files = readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+  return files.flatMap((f) =>
+    readFileSync(new URL(f, dir), 'utf8')
+      .replace(/concordia_jobs/g, table)
+      .split(/;\s*\n/)
+      .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+      .filter((s) => s.length > 0),
+  );
+}
+
+export function sqliteDir(tag: string): string {
+  return join(tmpdir(), `concordia-bench-${tag}`);
+}
+
+/** Measures wall time and this process's CPU over one phase. */
+export class Meter {
+  #t0 = 0;
+  #cpu0: NodeJS.CpuUsage = { user: 0, system: 0 };
+  start(): void {
+    this.#cpu0 = process.cpuUsage();
+    this.#t0 = performance.now();
+  }
+  /** Seconds and CPU ms since start(). */
+  stop(): { seconds: number; cpuMs: number } {
+    const seconds = (performance.now() - this.#t0) / 1000;
+    const cpu = process.cpuUsage(this.#cpu0);
+    return { seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Waits until `handled()` reaches `n` (cheap, in-process), then polls `confirmed()` (a database
+ * count) until it does too, so the end time is when the database says every job is done.
+ * Returns the confirmed count, which is below `n` when the cap ran out first.
+ */
+export async function waitDrained(
+  n: number,
+  handled: () => number,
+  confirmed: () => Promise<number>,
+  deadline: number,
+): Promise<number> {
+  while (handled() < n && performance.now() < deadline) await sleep(5);
+  for (;;) {
+    const done = await confirmed();
+    if (done >= n || performance.now() >= deadline) return done;
+    await sleep(10);
+  }
+}
+
+/** Nearest-rank percentile of a sorted array. */
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Turns a drain or enqueue measurement into a result. */
+export function rateResult(n: number, done: number, m: { seconds: number; cpuMs: number }, extra: Record<string, number> = {}): CaseResult {
+  return {
+    n,
+    seconds: m.seconds,
+    value: done / m.seconds,
+    unit: 'jobs/s',
+    cpuMsPer1k: done > 0 ? (m.cpuMs / done) * 1000 : Number.NaN,
+    partial: done < n,
+    extra: { completed: done, ...extra },
+  };
+}
+
+/** Latency result from per-job enqueue→start delays in ms. */
+export function latencyResult(delays: number[], m: { seconds: number; cpuMs: number }, n: number): CaseResult {
+  const s = [...delays].sort((a, b) => a - b);
+  return {
+    n,
+    seconds: m.seconds,
+    value: percentile(s, 50),
+    unit: 'ms',
+    cpuMsPer1k: s.length > 0 ? (m.cpuMs / s.length) * 1000 : Number.NaN,
+    partial: s.length < n,
+    extra: { p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s[s.length - 1] ?? Number.NaN, completed: s.length },
+  };
+}
+
+/** Random pause between latency probes, so enqueues do not phase-lock with the poll timer. */
+export function jitter(minMs: number, maxMs: number): Promise<void> {
+  return sleep(minMs + Math.random() * (maxMs - minMs));
+}
+
+export const silent = { debug() {}, info() {}, warn() {}, error() {} };
