@@ -25,6 +25,15 @@ function dialectOf(sequelize: Sequelize): SqlDb {
  * `transaction: null` (rather than leaving it out) keeps Sequelize from picking up a CLS
  * transaction for the dispatcher's own autocommitted statements.
  */
+/**
+ * Sequelize's SQLite dialect runs any SQL that starts with `insert into` through sqlite3's
+ * `run()`, which returns no rows, so the rows of INSERT … RETURNING would be lost. A leading
+ * comment makes it use `all()`, which returns them.
+ */
+function rowsQuery(dialect: SqlDb, sql: string): string {
+  return dialect === 'sqlite' && /^\s*insert\s+into/i.test(sql) ? `/* returning rows */ ${sql}` : sql;
+}
+
 function executorFor(sequelize: Sequelize, dialect: SqlDb, transaction: Transaction | null): Executor {
   return defineExecutor({
     dialect,
@@ -32,7 +41,8 @@ function executorFor(sequelize: Sequelize, dialect: SqlDb, transaction: Transact
     placeholders: 'dollar',
     // An explicit type for every statement: without one the mariadb dialect throws on a SELECT,
     // and mysql loses the rows of INSERT … RETURNING. SELECT gives plain row arrays everywhere.
-    query: async (sql, params) => (await sequelize.query(sql, { bind: [...params], transaction, type: QueryTypes.SELECT, raw: true })) as SqlRow[],
+    query: async (sql, params) =>
+      (await sequelize.query(rowsQuery(dialect, sql), { bind: [...params], transaction, type: QueryTypes.SELECT, raw: true })) as SqlRow[],
     // BULKUPDATE/BULKDELETE return the affected count as a number. On MySQL/MariaDB Sequelize
     // counts changed (not matched) rows; every update the engine counts changes a column.
     execute: async (sql, params) =>
