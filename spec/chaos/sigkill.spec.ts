@@ -42,24 +42,31 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('SIGKILL of a worker pro
     const work = defineJob('chaos_work', { handler: async () => {} });
     const jobs = createJobs({ adapter: adapter as never, table, jobs: [work] });
     const N = 150;
-    await jobs.enqueueManyAutocommit(Array.from({ length: N }, (_, i) => work({ ms: 40 + (i % 5) * 20 })));
-
     const startedBy = new Map<number, Set<string>>();
     const completed = new Set<string>();
     let allDone!: () => void;
     const done = new Promise<void>((r) => (allDone = r));
-    let killReady!: () => void;
-    const victimBusy = new Promise<void>((r) => (killReady = r));
+    let ready = 0;
+    let allReady!: () => void;
+    const everyoneReady = new Promise<void>((r) => (allReady = r));
+    // The first process to have started 5 jobs is the one killed: whichever it is, it holds
+    // running jobs at that moment.
+    let victim = -1;
+    let pickVictim!: (i: number) => void;
+    const victimChosen = new Promise<number>((r) => (pickVictim = r));
+    const mine: ChildProcess[] = [];
     for (let i = 0; i < 3; i++) {
       const child = spawn(process.execPath, [script, db, table, target], { stdio: ['ignore', 'pipe', 'inherit'] });
       children.push(child);
-      const mine = new Set<string>();
-      startedBy.set(i, mine);
+      mine.push(child);
+      const started = new Set<string>();
+      startedBy.set(i, started);
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const [what, id] = line.split(' ');
+        if (what === 'ready' && ++ready === 3) allReady();
         if (what === 'started' && id) {
-          mine.add(id);
-          if (i === 0 && mine.size >= 8) killReady();
+          started.add(id);
+          if (victim < 0 && started.size >= 5) pickVictim((victim = i));
         }
         if (what === 'completed' && id) {
           completed.add(id);
@@ -67,11 +74,13 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('SIGKILL of a worker pro
         }
       });
     }
-    const victim = children[children.length - 3]!;
-    await victimBusy;
-    victim.kill('SIGKILL');
+    // Every process is up and polling before there is any work.
+    await everyoneReady;
+    await jobs.enqueueManyAutocommit(Array.from({ length: N }, (_, i) => work({ ms: 40 + (i % 5) * 20 })));
+    const v = await victimChosen;
+    mine[v]!.kill('SIGKILL');
     await done;
-    const survivors = children.slice(-2);
+    const survivors = mine.filter((_, i) => i !== v);
     await Promise.all(survivors.map((c) => new Promise((r) => (c.on('exit', r), c.kill('SIGTERM')))));
 
     const rows = (await view.rows()).filter((r) => r.kind === 'chaos_work');
@@ -79,7 +88,7 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('SIGKILL of a worker pro
     expect(rows.every((r) => r.state === 'completed')).toBe(true);
     const reRun = rows.filter((r) => r.attempt > 1).map((r) => r.id);
     // Only jobs the killed process had started can have needed a second attempt.
-    const victimStarted = startedBy.get(0)!;
+    const victimStarted = startedBy.get(v)!;
     expect(reRun.every((id) => victimStarted.has(id))).toBe(true);
     expect(reRun.length).toBeGreaterThan(0);
     for (const id of reRun) {
