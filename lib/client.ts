@@ -333,6 +333,30 @@ export class Jobs<Tx> {
     return this.dialect.cancel(this.adapter.autocommit(), text, this.clock.sqlNow());
   }
 
+  /**
+   * Pauses a queue for every worker of this table, in every process: no new job of the queue is
+   * claimed until {@link Jobs.resumeQueue}; running ones finish. Workers of other processes
+   * notice within their `pauseCheckMs` (1 s by default), this process's at once.
+   * @returns false if the queue was already paused
+   */
+  async pauseQueue(queue: string): Promise<boolean> {
+    const changed = await this.dialect.setQueuePaused(this.adapter.autocommit(), assertName('queue', queue), true, this.clock.sqlNow());
+    for (const worker of this.#workers) worker.pauseChanged();
+    return changed;
+  }
+
+  /** Resumes a paused queue. @returns false if it was not paused */
+  async resumeQueue(queue: string): Promise<boolean> {
+    const changed = await this.dialect.setQueuePaused(this.adapter.autocommit(), assertName('queue', queue), false, this.clock.sqlNow());
+    for (const worker of this.#workers) worker.pauseChanged();
+    return changed;
+  }
+
+  /** The queues paused now. */
+  async pausedQueues(): Promise<string[]> {
+    return this.dialect.pausedQueues(this.adapter.autocommit());
+  }
+
   /** Checks the database version and that the jobs table has every column. Throws a typed error if not. */
   async verify(): Promise<void> {
     await this.dialect.verify(this.adapter.autocommit());

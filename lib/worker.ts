@@ -67,6 +67,17 @@ export interface WorkOptions {
    * `false` behind PgBouncer in transaction pooling mode, where LISTEN does not work. Default true.
    */
   listen?: boolean;
+  /**
+   * Limits for single queues within `concurrency`, per worker: `{ emails: 2 }` runs at most two
+   * `emails` jobs at once in this worker, whatever else it runs.
+   */
+  queueConcurrency?: Readonly<Record<string, number>>;
+  /**
+   * How often the worker re-reads which queues are paused (`jobs.pauseQueue`), in ms of clock
+   * time. A pause from another process takes effect within this interval. Default 1,000; 0
+   * checks before every claim.
+   */
+  pauseCheckMs?: number;
   /** This worker's name in the `locked_by` column. Default `host:pid:random`. */
   workerId?: string;
   /** Where warnings and errors go. Default `console`. */
@@ -172,6 +183,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   readonly #inflight = new Map<string, InFlight>();
   readonly #executions = new Set<Promise<void>>();
   #wakeUp: (() => void) | null = null;
+  readonly #queueLimits: ReadonlyMap<string, number>;
+  readonly #runningByQueue = new Map<string, number>();
+  readonly #pauseCheckMs: number;
+  #paused = new Set<string>();
+  #pausedCheckedAt = Number.NEGATIVE_INFINITY;
+  #pausedStale = true;
   #wakePending = false;
   #waitingForSlot = false;
   #loopDone: Promise<void> = Promise.resolve();
@@ -211,6 +228,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         ]
       : [];
     this.#listen = o.listen !== false;
+    const limits = new Map<string, number>();
+    for (const [q, n] of Object.entries(o.queueConcurrency ?? {})) {
+      limits.set(assertName('queue', q), assertInt(`queueConcurrency.${q}`, n, 1, this.#concurrency));
+    }
+    this.#queueLimits = limits;
+    this.#pauseCheckMs = assertInt('pauseCheckMs', o.pauseCheckMs ?? 1000, 0, 3_600_000);
     if (!jobs.adapter.userTransaction) {
       const needy = [...jobs.registry.values()].filter((d) => d.defaults.transactional).map((d) => d.kind);
       if (needy.length > 0) {
@@ -327,20 +350,12 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     while (this.#state === 'running') {
       const free = this.#concurrency - this.#inflight.size;
       if (free <= 0) {
-        this.#waitingForSlot = true;
-        await this.#wait(Number.POSITIVE_INFINITY);
-        this.#waitingForSlot = false;
+        await this.#waitForSlot();
         continue;
       }
-      let claimed: ClaimedJob[];
+      let round: { claimed: ClaimedJob[]; requested: number; allPaused?: boolean };
       try {
-        claimed = await this.#dialect.claim(this.#db, {
-          queues: this.#queues,
-          limit: free,
-          workerId: this.id,
-          leaseMs: this.#leaseMs,
-          now: this.#clock.sqlNow(),
-        });
+        round = await this.#claimRound(free);
         failures = 0;
       } catch (error) {
         failures++;
@@ -348,21 +363,83 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         await this.#wait(Math.min(this.#pollMs * 2 ** Math.min(failures, 8), 30_000));
         continue;
       }
-      for (const job of claimed) this.#run(job);
-      if (claimed.length < free && this.#state === 'running') {
+      for (const job of round.claimed) this.#run(job);
+      if (this.#state !== 'running') break;
+      // Every open queue with room sits at its own limit: only a finishing job makes room.
+      if (round.requested === 0 && !round.allPaused) await this.#waitForSlot();
+      else if (round.claimed.length < round.requested || round.allPaused) {
         this.emit('idle', { running: this.#inflight.size });
         await this.#wait(this.#pollMs);
       }
     }
   }
 
+  async #waitForSlot(): Promise<void> {
+    this.#waitingForSlot = true;
+    await this.#wait(Number.POSITIVE_INFINITY);
+    this.#waitingForSlot = false;
+  }
+
+  #claimJobs(queues: readonly string[], limit: number): Promise<ClaimedJob[]> {
+    return this.#dialect.claim(this.#db, { queues, limit, workerId: this.id, leaseMs: this.#leaseMs, now: this.#clock.sqlNow() });
+  }
+
+  /**
+   * One round of claims: a single statement over the open queues, or, where some queues have
+   * their own concurrency limit, one statement per limited queue (for at most its free room)
+   * and one for the rest. `requested` is how many jobs the round asked for.
+   */
+  async #claimRound(free: number): Promise<{ claimed: ClaimedJob[]; requested: number; allPaused?: boolean }> {
+    await this.#refreshPaused();
+    const open = this.#queues.filter((q) => !this.#paused.has(q));
+    if (open.length === 0) return { claimed: [], requested: 0, allPaused: true };
+    if (this.#queueLimits.size === 0) return { claimed: await this.#claimJobs(open, free), requested: free };
+    const claimed: ClaimedJob[] = [];
+    let remaining = free;
+    let requested = 0;
+    for (const q of open) {
+      const max = this.#queueLimits.get(q);
+      if (max === undefined) continue;
+      const room = Math.min(remaining, max - (this.#runningByQueue.get(q) ?? 0));
+      if (room <= 0) continue;
+      const got = await this.#claimJobs([q], room);
+      requested += room;
+      remaining -= got.length;
+      claimed.push(...got);
+      if (remaining <= 0) return { claimed, requested };
+    }
+    const unlimited = open.filter((q) => !this.#queueLimits.has(q));
+    if (unlimited.length > 0) {
+      claimed.push(...(await this.#claimJobs(unlimited, remaining)));
+      requested += remaining;
+    }
+    return { claimed, requested };
+  }
+
+  /** Re-reads which queues are paused, at most every `pauseCheckMs` unless marked stale. */
+  async #refreshPaused(): Promise<void> {
+    const now = this.#clock.now().getTime();
+    if (!this.#pausedStale && now - this.#pausedCheckedAt < this.#pauseCheckMs) return;
+    this.#paused = new Set(await this.#dialect.pausedQueues(this.#db.autocommit));
+    this.#pausedCheckedAt = now;
+    this.#pausedStale = false;
+  }
+
+  /** @internal Called by the client after it paused or resumed a queue in this process. */
+  pauseChanged(): void {
+    this.#pausedStale = true;
+    this.wake();
+  }
+
   #run(job: ClaimedJob): void {
     const entry: InFlight = { job, info: this.#info(job), controller: new AbortController(), decided: false, released: false };
     this.#inflight.set(job.id, entry);
+    this.#runningByQueue.set(job.queue, (this.#runningByQueue.get(job.queue) ?? 0) + 1);
     const execution: Promise<void> = this.#execute(entry)
       .catch((error: unknown) => this.#logger.error('concordia: unexpected error while running a job', { jobId: job.id, error }))
       .finally(() => {
         this.#inflight.delete(job.id);
+        this.#runningByQueue.set(job.queue, (this.#runningByQueue.get(job.queue) ?? 1) - 1);
         this.#executions.delete(execution);
         if (this.#waitingForSlot) this.wake();
       });

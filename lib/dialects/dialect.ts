@@ -71,6 +71,13 @@ export interface Dialect {
   claim(db: DispatcherDb, params: ClaimParams): Promise<ClaimedJob[]>;
   /** Marks executions completed; returns the ids whose fence still held. */
   complete(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<Set<string>>;
+  /** The queues paused right now (by any process). */
+  pausedQueues(ex: Executor): Promise<string[]>;
+  /**
+   * Pauses or resumes a queue for every worker. The pause is a marker row of state `paused` in
+   * the jobs table (no other table to migrate); claims never see it. True if this call changed it.
+   */
+  setQueuePaused(ex: Executor, queue: string, paused: boolean, now: Date | null): Promise<boolean>;
   /** Marks one execution completed through `ex` (the handler's own transaction). False when the fence no longer held. */
   completeWithin(ex: Executor, fence: Fence, now: Date | null): Promise<boolean>;
   /** Records a failure, snooze, cancel or discard of a running job. False when the fence no longer held. */

@@ -42,6 +42,8 @@ export interface MemoryJobRow {
 export class MemoryStore {
   readonly rows = new Map<number, MemoryJobRow>();
   nextId = 1;
+  /** Paused queues (the SQL dialects keep marker rows instead). */
+  readonly paused = new Set<string>();
   /** The insert buffers of the open transactions, so a unique insert can see keys they hold. */
   readonly openTransactions = new Set<MemoryJobRow[]>();
   #ended: (() => void)[] = [];
@@ -191,6 +193,18 @@ export class MemoryDialect implements Dialect {
       done.add(f.id);
     }
     return done;
+  }
+
+  async pausedQueues(ex: Executor): Promise<string[]> {
+    return [...storeOf(ex).store.paused];
+  }
+
+  async setQueuePaused(ex: Executor, queue: string, paused: boolean): Promise<boolean> {
+    const set = storeOf(ex).store.paused;
+    const had = set.has(queue);
+    if (paused) set.add(queue);
+    else set.delete(queue);
+    return had !== paused;
   }
 
   async completeWithin(ex: Executor, fence: Fence, now: Date | null): Promise<boolean> {

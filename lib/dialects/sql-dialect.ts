@@ -283,6 +283,25 @@ export abstract class SqlDialect implements Dialect {
     );
   }
 
+  async pausedQueues(ex: Executor): Promise<string[]> {
+    // state = 'paused' is a prefix of the claim index: this reads only the marker rows.
+    const rows = await ex.query(`SELECT DISTINCT queue FROM ${this.t} WHERE state = 'paused'`, []);
+    return rows.map((r) => toStr(r['queue']));
+  }
+
+  async setQueuePaused(ex: Executor, queue: string, paused: boolean, now: Date | null): Promise<boolean> {
+    if (!paused) return (await ex.execute(`DELETE FROM ${this.t} WHERE state = 'paused' AND queue = ?`, [queue])) > 0;
+    const existing = await ex.query(`SELECT id FROM ${this.t} WHERE state = 'paused' AND queue = ?`, [queue]);
+    if (existing.length > 0) return false;
+    // Two processes pausing at once may both insert a marker: harmless, resume deletes them all.
+    const b = this.builder();
+    const sql =
+      `INSERT INTO ${this.t} (queue, kind, args, state, max_attempts, run_at, created_at) ` +
+      `VALUES (${b.p(queue)}, 'concordia.queue_paused', ${b.json('{}')}, 'paused', 1, ${b.now(now)}, ${b.now(now)})`;
+    await ex.execute(sql, b.params);
+    return true;
+  }
+
   async completeWithin(ex: Executor, fence: Fence, now: Date | null): Promise<boolean> {
     const b = this.builder();
     const sql =
@@ -395,6 +414,8 @@ export abstract class SqlDialect implements Dialect {
     if (filter.kind !== undefined) where.push(`kind = ${b.p(filter.kind)}`);
     if (filter.queue !== undefined) where.push(`queue = ${b.p(filter.queue)}`);
     if (filter.state !== undefined) where.push(`state = ${b.p(filter.state)}`);
+    // Pause markers (state 'paused') are queue settings, not jobs.
+    else where.push(`state <> 'paused'`);
     // The limit is inlined (like the claim's) after an integer check: MariaDB refuses a bound LIMIT in some modes.
     const limit = Math.max(1, Math.min(Math.trunc(filter.limit ?? 1000), 100_000));
     const f = this.f;

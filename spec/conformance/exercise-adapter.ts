@@ -540,6 +540,69 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect((await rowsOf([id]))[0]).toMatchObject({ state: 'completed', attempt: 2 });
     });
 
+    test('a paused queue is not claimed by any worker until it is resumed', async () => {
+      const ran: string[] = [];
+      const q = defineJob('pausable', { handler: async (a: { tag: string }) => void ran.push(a.tag) });
+      const jobs = client([q]);
+      // Another client (as another process would): its pause reaches the worker only through the database.
+      const other = client([q]);
+      const w = jobs.createWorker({ ...fast, queues: ['paused_q', 'open_q'], pauseCheckMs: 0 });
+      started.push(w);
+      await w.start();
+      expect(await other.pauseQueue('paused_q')).toBe(true);
+      expect(await other.pauseQueue('paused_q')).toBe(false);
+      expect(await jobs.pausedQueues()).toContain('paused_q');
+      const openDone = w.next('job:completed');
+      await h.inTransaction(async (tx) => {
+        await jobs.enqueue(tx, q({ tag: 'held' }), { queue: 'paused_q' });
+        await jobs.enqueue(tx, q({ tag: 'free' }), { queue: 'open_q' });
+      });
+      w.wake();
+      await openDone;
+      // A full claim round after the open queue's job: the paused one is still waiting.
+      const idle = w.next('idle');
+      w.wake();
+      await idle;
+      expect(ran).toEqual(['free']);
+      const resumed = w.next('job:completed');
+      expect(await other.resumeQueue('paused_q')).toBe(true);
+      w.wake();
+      await resumed;
+      expect(ran).toEqual(['free', 'held']);
+      expect(await jobs.pausedQueues()).not.toContain('paused_q');
+    });
+
+    test('queueConcurrency caps one queue inside the worker while others keep running', async () => {
+      const gate = latch();
+      let running = 0;
+      let peak = 0;
+      const startedFree: number[] = [];
+      const slow = defineJob('limited_slow', {
+        handler: async () => {
+          peak = Math.max(peak, ++running);
+          await gate.wait;
+          running--;
+        },
+      });
+      const quick = defineJob('limited_free', { handler: async (a: { n: number }) => void startedFree.push(a.n) });
+      const jobs = client([slow, quick]);
+      await h.inTransaction(async (tx) => {
+        await jobs.enqueueMany(tx, Array.from({ length: 6 }, () => slow({})), { queue: 'limited' });
+        await jobs.enqueueMany(tx, [quick({ n: 1 }), quick({ n: 2 }), quick({ n: 3 })], { queue: 'unlimited' });
+      });
+      const w = jobs.createWorker({ ...fast, queues: ['limited', 'unlimited'], concurrency: 8, queueConcurrency: { limited: 2 } });
+      started.push(w);
+      const freeDone = count([w], 'job:completed', 3);
+      await w.start();
+      await freeDone; // the other queue ran while two limited jobs held their slots
+      expect(startedFree.sort()).toEqual([1, 2, 3]);
+      expect(peak).toBe(2);
+      const allDone = count([w], 'job:completed', 6);
+      gate.open();
+      await allDone;
+      expect(peak).toBe(2);
+    });
+
     sqlTest('a late result after a lost lease is fenced off and never overwrites the newer run', async () => {
       const gate = latch();
       let firstRunning!: () => void;
