@@ -203,6 +203,7 @@ export class Jobs<Tx> {
     const prepared = this.#prepare([request as JobRequest], options);
     const ex = this.adapter.bind(tx);
     const [id] = await this.#observed(prepared, () => this.dialect.insert(ex, prepared.rows, this.clock.sqlNow()));
+    this.#wakeAfterCommit(tx, prepared.rows);
     return id!;
   }
 
@@ -211,7 +212,9 @@ export class Jobs<Tx> {
     const prepared = this.#prepare(requests, options);
     if (prepared.rows.length === 0) return [];
     const ex = this.adapter.bind(tx);
-    return this.#observed(prepared, () => this.#insert(ex, prepared.rows));
+    const ids = await this.#observed(prepared, () => this.#insert(ex, prepared.rows));
+    this.#wakeAfterCommit(tx, prepared.rows);
+    return ids;
   }
 
   /**
@@ -395,6 +398,13 @@ export class Jobs<Tx> {
     this.#workers.add(worker);
     worker.on('stopped', () => this.#workers.delete(worker));
     return worker;
+  }
+
+  /** Wakes local workers of these rows' queues once `tx` commits, where the adapter can tell. */
+  #wakeAfterCommit(tx: Tx, rows: readonly InsertRow[]): void {
+    if (!this.adapter.afterCommit || this.#workers.size === 0) return;
+    const queues = [...new Set(rows.map((r) => r.queue))];
+    this.adapter.afterCommit(tx, () => this.wakeWorkers(queues));
   }
 
   /**

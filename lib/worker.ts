@@ -189,6 +189,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   #paused = new Set<string>();
   #pausedCheckedAt = Number.NEGATIVE_INFINITY;
   #pausedStale = true;
+  /**
+   * Consecutive claim rounds that came back short; drives the idle poll backoff. It starts high,
+   * so a worker that has seen no work yet simply waits its poll interval.
+   */
+  #idleRounds = 16;
   #wakePending = false;
   #waitingForSlot = false;
   #loopDone: Promise<void> = Promise.resolve();
@@ -369,9 +374,22 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       if (round.requested === 0 && !round.allPaused) await this.#waitForSlot();
       else if (round.claimed.length < round.requested || round.allPaused) {
         this.emit('idle', { running: this.#inflight.size });
-        await this.#wait(this.#pollMs);
-      }
+        await this.#wait(this.#idleWaitMs(round.claimed.length > 0));
+      } else this.#idleRounds = 0;
+
     }
+  }
+
+  /**
+   * How long to sleep after a claim that found fewer jobs than it asked for. Without a LISTEN
+   * connection (MariaDB, SQLite, poll-only PostgreSQL) the worker polls quickly right after it
+   * saw work, 25 ms doubling per empty round up to `pollIntervalMs`, so a burst's follow-up jobs
+   * start fast while an idle worker costs one claim per interval.
+   */
+  #idleWaitMs(sawWork: boolean): number {
+    if (sawWork) this.#idleRounds = 0;
+    if (this.#listener) return this.#pollMs;
+    return Math.min(this.#pollMs, 25 * 2 ** Math.min(this.#idleRounds++, 16));
   }
 
   async #waitForSlot(): Promise<void> {

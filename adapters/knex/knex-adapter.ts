@@ -119,6 +119,8 @@ export function knexAdapter(knex: Knex): Adapter<Knex.Transaction> {
     autocommit: () => autocommit,
     transaction: (fn) => knex.transaction((trx) => fn(executorFor(trx, dialect))),
     userTransaction: (fn) => knex.transaction((trx) => fn(trx)),
+    // Knex settles a transaction's executionPromise when it commits (rejects on rollback).
+    afterCommit: (trx, fn) => void trx.executionPromise.then(fn, () => {}),
     ...(dialect === 'postgres' ? { listen: (channel: string, onNotification: (payload: string) => void, onError: (error: unknown) => void) => listenWithKnex(knex, channel, onNotification, onError) } : {}),
   };
 }

@@ -95,5 +95,6 @@ export function sequelizeAdapter(sequelize: Sequelize): Adapter<Transaction> {
     autocommit: () => autocommit,
     transaction: (fn) => sequelize.transaction((t) => fn(executorFor(sequelize, dialect, t))),
     userTransaction: (fn) => sequelize.transaction((t) => fn(t)),
+    afterCommit: (t, fn) => t.afterCommit(() => fn()),
   };
 }

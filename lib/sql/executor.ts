@@ -67,6 +67,12 @@ export interface Adapter<Tx> {
   /** Runs `fn` inside a short transaction on the adapter's own pool (commit on return, rollback on throw). */
   transaction<T>(fn: (ex: Executor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /**
+   * Optional: calls `fn` once `tx` has committed (never on rollback), where the ORM offers a
+   * commit hook. The client uses it to wake this process's idle workers right after a
+   * transactional enqueue becomes visible.
+   */
+  afterCommit?(tx: Tx, fn: () => void): void;
+  /**
    * Optional: runs `fn` inside a transaction of the ORM's own API and hands it the handle your
    * code uses (`Tx`), committing when `fn` resolves. Powers `transactional: true` job kinds.
    */

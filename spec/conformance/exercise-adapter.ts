@@ -603,6 +603,21 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect(peak).toBe(2);
     });
 
+    it('a transactional enqueue wakes this process\'s idle worker when the ORM reports the commit', async (ctx) => {
+      if (!available || !h.adapter.afterCommit) return ctx.skip();
+      const ping = defineJob('commit_ping', { handler: async () => {} });
+      const jobs = client([ping]);
+      // No LISTEN and an hour between polls: only the commit hook can start the job in time.
+      const w = jobs.createWorker({ ...fast, queues: ['commit_wake'], pollIntervalMs: 3_600_000, listen: false });
+      started.push(w);
+      const idle = w.next('idle');
+      await w.start();
+      await idle;
+      const completed = w.next('job:completed');
+      await h.inTransaction((tx) => jobs.enqueue(tx, ping({}), { queue: 'commit_wake' }));
+      await completed;
+    }, 30_000);
+
     sqlTest('a late result after a lost lease is fenced off and never overwrites the newer run', async () => {
       const gate = latch();
       let firstRunning!: () => void;
