@@ -93,6 +93,8 @@ export class FakeClock implements Clock {
    */
   async advance(ms: number): Promise<void> {
     const target = this.#now + ms;
+    // Let work already queued (a handler about to start, say) run before time moves.
+    await new Promise((resolve) => setImmediate(resolve));
     for (;;) {
       let next: [object, FakeTimer] | undefined;
       for (const entry of this.#timers) {

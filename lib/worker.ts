@@ -25,7 +25,7 @@ import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
 import { errorEntry } from './error-entry.ts';
 import { CancelJob, DiscardJob, JobTimeoutError, LeaseLostError, ShutdownError, SnoozeJob, StateError, UnknownJobKindError } from './errors.ts';
 import { TypedEmitter } from './events.ts';
-import type { ClaimedJob, Fence } from './job.ts';
+import type { ClaimedJob, Fence, JobErrorEntry } from './job.ts';
 import type { Listener } from './sql/executor.ts';
 import type { JobContext } from './job-definition.ts';
 import type { Logger } from './logger.ts';
@@ -80,6 +80,11 @@ export interface WorkOptions {
   pauseCheckMs?: number;
   /** This worker's name in the `locked_by` column. Default `host:pid:random`. */
   workerId?: string;
+  /**
+   * Rewrites every error message and stack before it is stored in `errors` or logged, e.g. to
+   * mask secrets a handler's error might carry. Job args are never stored there or logged.
+   */
+  redact?: (text: string) => string;
   /** Where warnings and errors go. Default `console`. */
   logger?: Logger;
   /**
@@ -112,7 +117,11 @@ export type DiscardReason = 'max_attempts' | 'unknown_kind' | 'invalid_args' | '
 
 /** The events a {@link Worker} emits, by name. */
 export interface WorkerEvents {
+  /** The worker checked the schema and began claiming. */
+  started: { workerId: string; queues: readonly string[] };
   'job:started': { job: JobInfo };
+  /** An attempt failed (thrown, timed out); `job:retried` or `job:discarded` follows once recorded. */
+  'job:failed': { job: JobInfo; error: unknown };
   'job:completed': { job: JobInfo; durationMs: number };
   'job:retried': { job: JobInfo; error: unknown; delayMs: number };
   'job:discarded': { job: JobInfo; error: unknown; reason: DiscardReason };
@@ -170,6 +179,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   readonly #heartbeatMs: number;
   readonly #rescueMs: number;
   readonly #logger: Logger;
+  readonly #redact: ((text: string) => string) | undefined;
   readonly #retention: { state: 'completed' | 'cancelled' | 'discarded'; olderThanMs: number }[];
   readonly #pruneMs: number;
   readonly #listen: boolean;
@@ -222,6 +232,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.#rescueMs = assertInt('rescueIntervalMs', o.rescueIntervalMs ?? 15_000, 10, 86_400_000);
     this.id = assertName('worker id', o.workerId ?? `${hostname().replace(/[^A-Za-z0-9_.:-]/g, '-').slice(0, 60) || 'host'}:${process.pid}:${randomUUID().slice(0, 8)}`);
     this.#logger = o.logger ?? console;
+    this.#redact = o.redact;
     this.#scheduler = o.periodic === undefined ? null : new PeriodicScheduler(jobs, o.periodic, this.#clock, this.#logger);
     const r = o.retention === false ? null : (o.retention ?? {});
     const day = 86_400_000;
@@ -268,6 +279,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (this.#state !== 'new') throw new StateError('This worker was already started.');
     await this.#dialect.verify(this.#db.autocommit);
     this.#state = 'running';
+    this.emit('started', { workerId: this.id, queues: this.#queues });
     this.#loopDone = this.#loop();
     this.#every(this.#heartbeatMs, () => this.#heartbeat());
     void this.#rescue();
@@ -297,7 +309,17 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   #report(operation: string, error: unknown): void {
     this.emit('db-error', { operation, error });
-    this.#logger.error(`concordia: ${operation} failed; will retry`, { workerId: this.id, error });
+    const logged = this.#redact ? this.#redact(error instanceof Error ? error.message : String(error)) : error;
+    this.#logger.error(`concordia: ${operation} failed; will retry`, { workerId: this.id, error: logged });
+  }
+
+  /** Applies the `redact` option to a stored error entry. */
+  #redacted(entry: JobErrorEntry): JobErrorEntry {
+    const redact = this.#redact;
+    if (!redact) return entry;
+    const out: JobErrorEntry = { ...entry, message: redact(entry.message) };
+    if (entry.stack !== undefined) out.stack = redact(entry.stack);
+    return out;
   }
 
   /** Sleeps `ms` of clock time, or until {@link Worker.wake}. */
@@ -376,7 +398,6 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.emit('idle', { running: this.#inflight.size });
         await this.#wait(this.#idleWaitMs(round.claimed.length > 0));
       } else this.#idleRounds = 0;
-
     }
   }
 
@@ -567,6 +588,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   async #fail(entry: InFlight, error: unknown): Promise<void> {
     const { job } = entry;
+    this.emit('job:failed', { job: entry.info, error });
     const exhausted = job.attempt >= job.maxAttempts;
     let delayMs = 0;
     if (!exhausted) {
@@ -618,7 +640,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   /** Writes a failure; undefined when the database could not be reached (logged). */
   async #record(entry: InFlight, error: unknown, to: 'available' | 'discarded' | 'cancelled', delayMs: number, reason: string | undefined): Promise<boolean | undefined> {
-    const errorJson = JSON.stringify(errorEntry(error, entry.job.attempt, this.#clock.now(), reason));
+    const errorJson = JSON.stringify(this.#redacted(errorEntry(error, entry.job.attempt, this.#clock.now(), reason)));
     try {
       return await this.#persist('fail', () =>
         this.#dialect.fail(this.#db, { id: entry.job.id, token: entry.job.leaseToken, to, delayMs, errorJson, now: this.#clock.sqlNow() }),

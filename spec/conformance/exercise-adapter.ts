@@ -618,6 +618,60 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       await completed;
     }, 30_000);
 
+    test('a handler past its timeoutMs is aborted, the attempt fails, and its late result is ignored', async () => {
+      let lateReturn = false;
+      const slow = defineJob('timed_out', {
+        timeoutMs: 1000,
+        handler: async (_a: { n: number }, ctx: JobContext) => {
+          if (ctx.attempt > 1) return;
+          if (!ctx.signal.aborted) await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve()));
+          lateReturn = true; // resolving after the timeout must not complete the job
+        },
+      });
+      const clock = new FakeClock(Date.UTC(2031, 3, 1));
+      const jobs = client([slow], { clock });
+      const id = await h.inTransaction((tx) => jobs.enqueue(tx, slow({ n: 1 }), { queue: 'timeout' }));
+      const w = jobs.createWorker({ ...fast, queues: ['timeout'], retryPolicy: { delayMs: () => 0 } });
+      started.push(w);
+      const up = w.next('started');
+      const running = w.next('job:started');
+      await w.start();
+      expect((await up).queues).toEqual(['timeout']);
+      await running;
+      const failed = w.next('job:failed');
+      const retried = w.next('job:retried');
+      // Subscribed first: on fast stores the retry can already run while the clock advances.
+      const completed = w.next('job:completed');
+      await clock.advance(1000);
+      expect(((await failed).error as Error).name).toBe('JobTimeoutError');
+      await retried;
+      expect(lateReturn).toBe(true);
+      w.wake();
+      expect((await completed).job.attempt).toBe(2);
+      const [row] = await rowsOf([id]);
+      expect(row).toMatchObject({ state: 'completed', attempt: 2 });
+      expect(row?.errors?.[0]?.message).toMatch(/timeout of 1000 ms/);
+    });
+
+    test('the redact option rewrites stored error messages and stacks', async () => {
+      const leaky = defineJob('leaky_error', {
+        maxAttempts: 1,
+        handler: async () => {
+          throw new Error('login failed: token=abc123');
+        },
+      });
+      const jobs = client([leaky]);
+      const id = await h.inTransaction((tx) => jobs.enqueue(tx, leaky({}), { queue: 'redact' }));
+      const w = jobs.createWorker({ ...fast, queues: ['redact'], redact: (t) => t.replace(/token=\w+/g, 'token=***') });
+      started.push(w);
+      const discarded = w.next('job:discarded');
+      await w.start();
+      await discarded;
+      const entry = (await rowsOf([id]))[0]?.errors?.[0] as { message: string; stack?: string } | undefined;
+      expect(entry?.message).toBe('login failed: token=***');
+      expect(entry?.stack ?? '').not.toContain('abc123');
+    });
+
     sqlTest('a late result after a lost lease is fenced off and never overwrites the newer run', async () => {
       const gate = latch();
       let firstRunning!: () => void;
