@@ -1,0 +1,4 @@
+import { mikroOrmHarness } from '../support/mikro-orm-harness.ts';
+import { exerciseTesting } from './exercise-testing.ts';
+
+exerciseTesting('mikro-orm.mysql', 'mysql', () => mikroOrmHarness('mysql'));

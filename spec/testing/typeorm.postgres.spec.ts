@@ -1,0 +1,4 @@
+import { typeormHarness } from '../support/typeorm-harness.ts';
+import { exerciseTesting } from './exercise-testing.ts';
+
+exerciseTesting('typeorm.postgres', 'postgres', () => typeormHarness('postgres'));
