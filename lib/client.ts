@@ -62,6 +62,12 @@ export type EnqueueOutcome = { ids: string[]; error?: undefined } | { ids?: unde
  */
 export type EnqueueHook = (jobs: readonly PendingJob[]) => ((outcome: EnqueueOutcome) => void) | void;
 
+/** Rows ready to insert, and the callback that tells the enqueue hooks how it ended. */
+interface PreparedInsert {
+  rows: InsertRow[];
+  done: (outcome: EnqueueOutcome) => void;
+}
+
 /** Largest number of rows in one INSERT; bigger batches are split (one statement per chunk). */
 const INSERT_CHUNK = 500;
 const MAX_METADATA_BYTES = 16 * 1024;
@@ -113,7 +119,7 @@ export class Jobs<Tx> {
   }
 
   /** Resolves options and defaults, validates everything, runs the enqueue hooks, encodes. */
-  #prepare(requests: readonly AnyJobRequest[], extra: EnqueueOptions | undefined): { rows: InsertRow[]; done: (outcome: EnqueueOutcome) => void } {
+  #prepare(requests: readonly AnyJobRequest[], extra: EnqueueOptions | undefined): PreparedInsert {
     if (!Array.isArray(requests)) throw new InvalidOptionError('enqueueMany: pass an array of job requests.');
     const resolved = requests.map((request) => {
       if (!request || typeof request.definition !== 'function') {
@@ -161,7 +167,7 @@ export class Jobs<Tx> {
   }
 
   /** Runs an insert between the hooks' start and end. */
-  async #observed(prepared: ReturnType<Jobs<Tx>['prepareForTest']>, insert: () => Promise<string[]>): Promise<string[]> {
+  async #observed(prepared: PreparedInsert, insert: () => Promise<string[]>): Promise<string[]> {
     try {
       const ids = await insert();
       prepared.done({ ids });
@@ -170,11 +176,6 @@ export class Jobs<Tx> {
       prepared.done({ error });
       throw error;
     }
-  }
-
-  /** @internal Exposed for the type of the private `#observed`; not part of the API. */
-  prepareForTest(requests: readonly AnyJobRequest[], extra?: EnqueueOptions): { rows: InsertRow[]; done: (outcome: EnqueueOutcome) => void } {
-    return this.#prepare(requests, extra);
   }
 
   async #insert(ex: ReturnType<Adapter<Tx>['autocommit']>, rows: InsertRow[]): Promise<string[]> {
