@@ -28,6 +28,8 @@ export function buildCases(quick: boolean, drainN?: number): CaseTemplate[] {
     drain(`concordia-${adapter}/c100`, `Concordia ${name}, concurrency 100`, 'concordia', db, { adapter, concurrency: 100 });
   }
   // 2. The database's own limit on PostgreSQL.
+  // The same loop with ten jobs in flight, as many as Concordia's default concurrency allows.
+  drain('raw-pg/1x10', 'Raw SQL loop on pg (1 lane × batch 10)', 'raw-pg', 'postgres', { lanes: 1, batch: 10 });
   drain('raw-pg/4x100', 'Raw SQL loop on pg (4 lanes × batch 100)', 'raw-pg', 'postgres', { lanes: 4, batch: 100 });
   // Peers on PostgreSQL and the Redis reference.
   drain('pg-boss/default', 'pg-boss, defaults (1 worker, batchSize 1, poll 2 s)', 'pg-boss', 'postgres', {}, {
