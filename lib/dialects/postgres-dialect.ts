@@ -79,15 +79,22 @@ export class PostgresDialect extends SqlDialect {
 
   async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
     const b = this.builder();
+    // `relaxed` turns off synchronous_commit for this statement's own transaction only, so the
+    // claim returns without waiting for its WAL flush (about a third of a millisecond here, a
+    // fifth of the claim). Safe for at-least-once delivery: if the server crashes before the flush,
+    // the claim is forgotten and the job is simply available again, as after a worker crash; the
+    // old lease token fences out the first worker's writes, and any later synchronous commit
+    // (a completion) flushes the claim with it. The pooled session keeps its own setting.
     // MATERIALIZED keeps the planner from inlining the CTE into a nested loop that re-runs the
     // LIMITed, locking subquery once per outer row (it would then claim more than `limit`).
     const pick =
       `SELECT id AS job_id FROM ${this.t} WHERE state = 'available' AND queue IN (${b.list(p.queues)}) ` +
       `AND run_at <= ${b.now(p.now)} ORDER BY priority, run_at, id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED`;
     const sql =
-      `WITH picked AS MATERIALIZED (${pick}) UPDATE ${this.t} SET state = 'running', attempt = attempt + 1, ` +
+      `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS v), picked AS MATERIALIZED (${pick}) ` +
+      `UPDATE ${this.t} SET state = 'running', attempt = attempt + 1, ` +
       `attempted_at = ${b.now(p.now)}, lease_token = ${this.f.uuidSql}, locked_by = ${b.p(p.workerId)}, ` +
-      `lease_expires_at = ${b.nowPlus(p.now, p.leaseMs)}, ${this.keyOn('running')} FROM picked WHERE id = picked.job_id RETURNING ${this.jobColumns}`;
+      `lease_expires_at = ${b.nowPlus(p.now, p.leaseMs)}, ${this.keyOn('running')} FROM picked CROSS JOIN relaxed WHERE id = picked.job_id RETURNING ${this.jobColumns}`;
     const rows = await db.autocommit.query(sql, b.params);
     return this.sortJobs(rows.map((r) => this.decodeJob(r)));
   }
