@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
 import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type Listener, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { StatementNames } from '../../lib/sql/statement-names.ts';
 
 function dialectOf(knex: Knex | Knex.Transaction): Exclude<DialectName, 'memory'> {
   const name = String((knex.client as { dialect?: unknown }).dialect ?? '');
@@ -44,6 +45,48 @@ function executorFor(runner: Knex | Knex.Transaction, dialect: Exclude<DialectNa
     query: async (sql: string, params: readonly SqlParam[]) => rowsOf(await runner.raw(sql, params as SqlParam[])),
     execute: async (sql: string, params: readonly SqlParam[]) => countOf(await runner.raw(sql, params as SqlParam[])),
   });
+}
+
+/** The pg driver's client, as Knex's pool hands it out. */
+interface PooledPgConnection {
+  query(config: { name?: string; text: string; values: SqlParam[] }): Promise<{ rows: SqlRow[]; rowCount: number | null }>;
+}
+
+/**
+ * The dispatcher's executor on PostgreSQL: it borrows a connection from Knex's pool and runs
+ * each statement as a named prepared statement on the pg driver directly, so PostgreSQL plans
+ * it once per connection (`knex.raw` has no way to name a statement). Knex's query events do
+ * not see these statements.
+ */
+function preparingPgExecutor(knex: Knex): Executor {
+  const client = knex.client as { acquireConnection(): Promise<PooledPgConnection>; releaseConnection(c: PooledPgConnection): Promise<unknown> };
+  const names = new StatementNames();
+  const run = async (sql: string, params: readonly SqlParam[]): Promise<{ rows: SqlRow[]; rowCount: number | null }> => {
+    const conn = await client.acquireConnection();
+    try {
+      const name = names.nameOf(sql);
+      return await conn.query(name === undefined ? { text: sql, values: params as SqlParam[] } : { name, text: sql, values: params as SqlParam[] });
+    } finally {
+      await client.releaseConnection(conn);
+    }
+  };
+  return defineExecutor({
+    dialect: 'postgres',
+    placeholders: 'dollar',
+    query: async (sql, params) => (await run(sql, params)).rows,
+    execute: async (sql, params) => (await run(sql, params)).rowCount ?? 0,
+  });
+}
+
+/** Options of {@link knexAdapter}. */
+export interface KnexAdapterOptions {
+  /**
+   * PostgreSQL only: run the dispatcher's statements as named prepared statements on Knex's
+   * pooled pg connections (parsed and planned once per connection). Default `true`. Set `false`
+   * behind a pooler that cannot keep prepared statements across transactions, such as PgBouncer
+   * in transaction mode before 1.21. Statements in your `trx` always go through `trx.raw`.
+   */
+  preparedStatements?: boolean;
 }
 
 /** A raw pg client of Knex's own connection settings, outside its pool, holding a LISTEN. */
@@ -100,9 +143,9 @@ async function listenWithKnex(
  * });
  * ```
  */
-export function knexAdapter(knex: Knex): Adapter<Knex.Transaction> {
+export function knexAdapter(knex: Knex, options: KnexAdapterOptions = {}): Adapter<Knex.Transaction> {
   const dialect = dialectOf(knex);
-  const autocommit = executorFor(knex, dialect);
+  const autocommit = dialect === 'postgres' && (options.preparedStatements ?? true) ? preparingPgExecutor(knex) : executorFor(knex, dialect);
   return {
     name: 'knex',
     dialect,

@@ -6,6 +6,7 @@
 import type { Notification, Pool, PoolClient, QueryResult } from 'pg';
 import { NotInTransactionError } from '../../lib/errors.ts';
 import { defineExecutor, type Adapter, type Executor, type SqlParam } from '../../lib/sql/executor.ts';
+import { StatementNames } from '../../lib/sql/statement-names.ts';
 
 type Queryable = Pick<PoolClient, 'query'>;
 type PgListenClient = Pick<PoolClient, 'query' | 'on' | 'off'> & { connect(): Promise<void>; end(): Promise<void> };
@@ -36,6 +37,36 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
 }
 
 /**
+ * The dispatcher's executor on the pool. With `prepare`, each statement text gets a name, so
+ * PostgreSQL parses and plans it once per connection instead of on every call.
+ */
+function poolExecutorFor(pool: Pool, prepare: boolean): Executor {
+  if (!prepare) return executorFor(pool);
+  const names = new StatementNames();
+  const run = (sql: string, params: readonly SqlParam[]): Promise<QueryResult> => {
+    const name = names.nameOf(sql);
+    return name === undefined ? pool.query(sql, params as SqlParam[]) : pool.query({ name, text: sql, values: params as SqlParam[] });
+  };
+  return defineExecutor({
+    dialect: 'postgres',
+    placeholders: 'dollar',
+    query: async (sql, params) => (await run(sql, params)).rows,
+    execute: async (sql, params) => (await run(sql, params)).rowCount ?? 0,
+  });
+}
+
+/** Options of {@link pgAdapter}. */
+export interface PgAdapterOptions {
+  /**
+   * Run the dispatcher's statements as named prepared statements (parsed and planned once per
+   * connection). Default `true`. Set `false` behind a pooler that cannot keep prepared
+   * statements across transactions, such as PgBouncer in transaction mode before 1.21 (or
+   * without `max_prepared_statements`). Statements run on your `PoolClient` are never prepared.
+   */
+  preparedStatements?: boolean;
+}
+
+/**
  * Creates the `pg` adapter. The dispatcher uses `pool`; enqueue takes a client on which you ran
  * BEGIN.
  *
@@ -50,8 +81,8 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
  * } catch (e) { await client.query('ROLLBACK'); throw e; } finally { client.release(); }
  * ```
  */
-export function pgAdapter(pool: Pool): Adapter<PoolClient> {
-  const autocommit = executorFor(pool);
+export function pgAdapter(pool: Pool, options: PgAdapterOptions = {}): Adapter<PoolClient> {
+  const autocommit = poolExecutorFor(pool, options.preparedStatements ?? true);
   return {
     name: 'pg',
     dialect: 'postgres',

@@ -108,7 +108,7 @@ async function setup(spec: CaseSpec): Promise<Setup> {
   if (adapterName === 'prisma') {
     // Prisma 7 through @prisma/adapter-pg, with the client generated offline from our fragment
     // (the same helper the test suite uses), on the same PostgreSQL as the raw pg cases.
-    const client = await openPrismaClient({ db: 'postgres', connections: poolMax });
+    const client = await openPrismaClient({ db: 'postgres', connections: poolMax, statementNames: spec.opts['statementNames'] !== false });
     const side = new pg.Pool({ connectionString: PG_URL, max: 2 });
     const adapter = prismaAdapter(client);
     return {

@@ -21,7 +21,7 @@ import pg from 'pg';
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaMariaDb } from '@prisma/adapter-mariadb';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { prismaAdapter, type PrismaClientLike, type PrismaTransactionClient } from '../../adapters/prisma/prisma-adapter.ts';
+import { prismaAdapter, prismaStatementNames, type PrismaClientLike, type PrismaTransactionClient } from '../../adapters/prisma/prisma-adapter.ts';
 import { inspector } from './harnesses.ts';
 import { MYSQL_URL, PG_URL, ddl, tempSqlitePath, uniqueTable, type Db } from './databases.ts';
 import { sqlInspection, type Harness } from './harness.ts';
@@ -149,6 +149,8 @@ export interface PrismaTarget {
   sqlitePath?: string;
   /** Pool size of the driver adapter. */
   connections?: number;
+  /** PostgreSQL: pass {@link prismaStatementNames} to the driver adapter. */
+  statementNames?: boolean;
 }
 
 /** Opens a generated client on `target` through the provider's driver adapter. */
@@ -161,7 +163,10 @@ export async function openPrismaClient(target: PrismaTarget): Promise<TestPrisma
     // The schema option qualifies Prisma's own queries; search_path serves the raw ones.
     const config: pg.PoolConfig = { connectionString: PG_URL, max };
     if (target.namespace) config.options = `-c search_path=${target.namespace}`;
-    adapter = new PrismaPg(config, target.namespace ? { schema: target.namespace } : undefined);
+    adapter = new PrismaPg(config, {
+      ...(target.namespace ? { schema: target.namespace } : {}),
+      ...(target.statementNames ? { statementNameGenerator: prismaStatementNames() } : {}),
+    });
   } else if (target.db === 'mysql') {
     const url = new URL(MYSQL_URL);
     adapter = new PrismaMariaDb({

@@ -1,0 +1,43 @@
+/**
+ * Names for PostgreSQL prepared statements.
+ *
+ * node-postgres sends a query with a `name` as a prepared statement: the server parses and
+ * plans it once per connection and afterwards only binds and executes it. The dispatcher runs
+ * the same few statement texts thousands of times (claim, complete, heartbeat), and planning the
+ * claim costs about as much as executing it, so naming them roughly doubles the drain rate at
+ * the default concurrency (bench/RESULTS.md).
+ *
+ * @internal
+ */
+
+/** How many distinct texts get a name; past it, new texts run unnamed (the engine uses a few dozen). */
+export const MAX_NAMED_STATEMENTS = 500;
+
+/**
+ * Longer texts run unnamed: they are multi-row inserts whose text changes with the row count,
+ * so a plan kept for them would rarely be used again.
+ */
+export const MAX_NAMED_LENGTH = 8_000;
+
+/**
+ * Hands out a stable name per statement text, in first-seen order, up to {@link MAX_NAMED_STATEMENTS}.
+ * A name is only ever given to one text, which node-postgres requires per connection.
+ */
+export class StatementNames {
+  readonly #names = new Map<string, string>();
+  readonly #prefix: string;
+
+  constructor(prefix = 'concordia') {
+    this.#prefix = prefix;
+  }
+
+  /** The name for `sql`, or undefined when it should run unnamed (too long, or the cap is reached). */
+  nameOf(sql: string): string | undefined {
+    let name = this.#names.get(sql);
+    if (name === undefined && this.#names.size < MAX_NAMED_STATEMENTS && sql.length <= MAX_NAMED_LENGTH) {
+      name = `${this.#prefix}_${this.#names.size + 1}`;
+      this.#names.set(sql, name);
+    }
+    return name;
+  }
+}
