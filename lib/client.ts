@@ -69,7 +69,7 @@ interface PreparedInsert {
 }
 
 /** Largest number of rows in one INSERT; bigger batches are split (one statement per chunk). */
-const INSERT_CHUNK = 500;
+const INSERT_CHUNK = 1000;
 const MAX_METADATA_BYTES = 16 * 1024;
 
 /**
@@ -208,7 +208,7 @@ export class Jobs<Tx> {
     return id!;
   }
 
-  /** Inserts many jobs inside the caller's transaction, one statement per 500 jobs. `options` apply to all. */
+  /** Inserts many jobs inside the caller's transaction, one statement per 1,000 jobs. `options` apply to all. */
   async enqueueMany(tx: Tx, requests: readonly AnyJobRequest[], options?: EnqueueOptions): Promise<string[]> {
     const prepared = this.#prepare(requests, options);
     if (prepared.rows.length === 0) return [];

