@@ -199,6 +199,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   #paused = new Set<string>();
   #pausedCheckedAt = Number.NEGATIVE_INFINITY;
   #pausedStale = true;
+  /** The periodic paused-queues read running beside a claim, if any. */
+  #pausedReading: Promise<void> | null = null;
   /**
    * Consecutive claim rounds that came back short; drives the idle poll backoff. It starts high,
    * so a worker that has seen no work yet simply waits its poll interval.
@@ -455,13 +457,36 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     return { claimed, requested };
   }
 
-  /** Re-reads which queues are paused, at most every `pauseCheckMs` unless marked stale. */
+  /**
+   * Re-reads which queues are paused, at most every `pauseCheckMs`. The claim waits for the read
+   * only when it must: at start, after a pause or resume in this process, and with
+   * `pauseCheckMs: 0`. The periodic re-read runs beside the claim instead of before it, so a
+   * worker woken after an idle second does not pay an extra round trip before its first claim;
+   * a pause from elsewhere then applies from the next claim on, still within the interval.
+   */
   async #refreshPaused(): Promise<void> {
     const now = this.#clock.now().getTime();
     if (!this.#pausedStale && now - this.#pausedCheckedAt < this.#pauseCheckMs) return;
-    this.#paused = new Set(await this.#dialect.pausedQueues(this.#db.autocommit));
+    if (this.#pausedStale || this.#pauseCheckMs === 0) {
+      this.#pausedStale = false;
+      this.#paused = new Set(await this.#dialect.pausedQueues(this.#db.autocommit));
+      this.#pausedCheckedAt = now;
+      return;
+    }
+    if (this.#pausedReading) return;
     this.#pausedCheckedAt = now;
-    this.#pausedStale = false;
+    this.#pausedReading = this.#dialect
+      .pausedQueues(this.#db.autocommit)
+      .then(
+        (queues) => {
+          // A local pause or resume meanwhile marked the set stale; the next claim reads it afresh.
+          if (!this.#pausedStale) this.#paused = new Set(queues);
+        },
+        (error: unknown) => this.#report('read paused queues', error),
+      )
+      .finally(() => {
+        this.#pausedReading = null;
+      });
   }
 
   /** @internal Called by the client after it paused or resumed a queue in this process. */
@@ -829,6 +854,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       for (const e of left) e.controller.abort(new ShutdownError());
     }
     while (this.#flushing) await this.#flushing;
+    if (this.#pausedReading) await this.#pausedReading;
     const listener = this.#listener;
     this.#listener = null;
     await listener?.close().catch(() => {});
