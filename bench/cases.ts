@@ -1,10 +1,12 @@
 /**
- * The case matrix. Every case runs in its own child process; `quick` shrinks N and the caps so
- * CI can smoke-test the whole matrix in well under a minute.
+ * The case matrix. Every case runs in its own child process; `quick` shrinks N and the caps (and
+ * skips the 100k drains) so CI can smoke-test the whole matrix in about a minute.
  */
 import type { CaseSpec } from './lib/common.ts';
 
 export type CaseTemplate = Omit<CaseSpec, 'tag'> & { label: string; note?: string };
+
+const count = (x: number): string => x.toLocaleString('en-US');
 
 export function buildCases(quick: boolean, drainN?: number): CaseTemplate[] {
   const N = drainN ?? (quick ? 1000 : 20_000);
@@ -27,10 +29,24 @@ export function buildCases(quick: boolean, drainN?: number): CaseTemplate[] {
     drain(`concordia-${adapter}/default`, `Concordia ${name}, defaults (concurrency 10)`, 'concordia', db, { adapter });
     drain(`concordia-${adapter}/c100`, `Concordia ${name}, concurrency 100`, 'concordia', db, { adapter, concurrency: 100 });
   }
-  // 2. The database's own limit on PostgreSQL.
-  // The same loop with ten jobs in flight, as many as Concordia's default concurrency allows.
+  // 2. Each database's own limit for this table: hand-written claim/complete loops. 4 lanes ×
+  // batch 100 (one batch on SQLite's single writer) is the reference the "% of raw" column divides
+  // by; the same loop with ten jobs in flight, as many as Concordia's default concurrency allows,
+  // is that default's own ceiling.
   drain('raw-pg/1x10', 'Raw SQL loop on pg (1 lane × batch 10)', 'raw-pg', 'postgres', { lanes: 1, batch: 10 });
   drain('raw-pg/4x100', 'Raw SQL loop on pg (4 lanes × batch 100)', 'raw-pg', 'postgres', { lanes: 4, batch: 100 });
+  drain('raw-mysql/1x10', 'Raw SQL loop on MariaDB (1 lane × batch 10)', 'raw-mysql', 'mysql', { lanes: 1, batch: 10 });
+  drain('raw-mysql/4x100', 'Raw SQL loop on MariaDB (4 lanes × batch 100)', 'raw-mysql', 'mysql', { lanes: 4, batch: 100 });
+  drain('raw-sqlite/b10', 'Raw SQL loop on SQLite (1 connection × batch 10)', 'raw-sqlite', 'sqlite', { batch: 10 });
+  drain('raw-sqlite/b100', 'Raw SQL loop on SQLite (1 connection × batch 100)', 'raw-sqlite', 'sqlite', { batch: 100 });
+  // A drain five times the default size, to show the rate holds as the table's dead rows pile up
+  // (autovacuum may or may not run meanwhile). Full mode only: it alone takes longer than the
+  // whole quick suite.
+  if (!quick) {
+    const big = { n: 100_000, capSeconds: 60 };
+    drain('concordia-pg/c100-100k', 'Concordia pg, concurrency 100, 100,000 jobs', 'concordia', 'postgres', { adapter: 'pg', concurrency: 100 }, big);
+    drain('raw-pg/4x100-100k', 'Raw SQL loop on pg (4 lanes × batch 100), 100,000 jobs', 'raw-pg', 'postgres', { lanes: 4, batch: 100 }, big);
+  }
   // Peers on PostgreSQL and the Redis reference.
   drain('pg-boss/default', 'pg-boss, defaults (1 worker, batchSize 1, poll 2 s)', 'pg-boss', 'postgres', {}, {
     capSeconds: quick ? 3 : 6,
@@ -75,5 +91,21 @@ export function buildCases(quick: boolean, drainN?: number): CaseTemplate[] {
   out.push({ ...lat, id: 'latency/concordia-pg/poll50', label: 'Concordia pg, poll only, pollIntervalMs 50', impl: 'concordia', opts: { adapter: 'pg', pollIntervalMs: 50, listen: false, notify: false } });
   out.push({ ...lat, id: 'latency/concordia-pg/listen', label: 'Concordia pg, defaults (LISTEN/NOTIFY + 1 s poll)', impl: 'concordia', opts: { adapter: 'pg' } });
   out.push({ ...lat, id: 'latency/graphile-worker/default', label: 'graphile-worker, defaults (LISTEN/NOTIFY)', impl: 'graphile-worker', opts: {} });
+
+  // Scenario 4 of the README, multi-process drain: four dispatcher processes on one queue, each
+  // with its own pool.
+  const mp = { scenario: 'multi-process' as const, impl: 'multi-process' as const, n: N, capSeconds: cap };
+  out.push({ ...mp, id: 'multi-process/concordia-pg/default', label: 'Concordia pg, 4 processes, defaults (concurrency 10 each)', db: 'postgres', opts: { adapter: 'pg', processes: 4 } });
+  out.push({ ...mp, id: 'multi-process/concordia-pg/c100', label: 'Concordia pg, 4 processes, concurrency 100 each', db: 'postgres', opts: { adapter: 'pg', processes: 4, concurrency: 100 } });
+  out.push({ ...mp, id: 'multi-process/concordia-mysql2/default', label: 'Concordia mysql2/MariaDB, 4 processes, defaults (concurrency 10 each)', db: 'mysql', opts: { adapter: 'mysql2', processes: 4 } });
+
+  // Scenario 5 of the README, claim latency next to a long history of finished jobs (PostgreSQL).
+  // Prefilling a million rows takes 10–30 s, so quick mode uses a tenth of that, and the label
+  // says so.
+  const finished = quick ? 100_000 : 1_000_000;
+  const avail = quick ? 2000 : 10_000;
+  const lt = { scenario: 'large-table' as const, impl: 'large-table' as const, db: 'postgres' as const, n: avail, capSeconds: quick ? 20 : 60 };
+  out.push({ ...lt, id: 'large-table/concordia-pg/history', label: `${count(finished)} completed + ${count(avail)} available rows`, opts: { finished } });
+  out.push({ ...lt, id: 'large-table/concordia-pg/no-history', label: `${count(avail)} available rows only`, opts: { finished: 0 } });
   return out;
 }

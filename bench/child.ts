@@ -13,6 +13,14 @@ async function main(): Promise<CaseResult> {
       return (await import('./cases/concordia.ts')).run(spec);
     case 'raw-pg':
       return (await import('./cases/raw-pg.ts')).run(spec);
+    case 'raw-mysql':
+      return (await import('./cases/raw-mysql.ts')).run(spec);
+    case 'raw-sqlite':
+      return (await import('./cases/raw-sqlite.ts')).run(spec);
+    case 'multi-process':
+      return (await import('./cases/multi-process.ts')).run(spec);
+    case 'large-table':
+      return (await import('./cases/large-table.ts')).run(spec);
     case 'pg-boss':
       return (await import('./cases/pg-boss.ts')).run(spec);
     case 'graphile-worker':

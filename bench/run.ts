@@ -5,7 +5,7 @@
  *   --quick          small N, 1 repetition; fails only on errors, never on speed
  *   --reps=N         repetitions per case (default 3, quick 1)
  *   --only=a,b       run only cases whose id contains one of these substrings
- *   --n=N            jobs per drain case (default 20,000; quick 2,000)
+ *   --n=N            jobs per drain and multi-process case (default 20,000; quick 1,000)
  *   --cpu-prof       run children with --cpu-prof (profiles in bench/results/prof/)
  *   --no-markdown    do not rewrite bench/RESULTS.md (for partial runs)
  *
@@ -115,7 +115,8 @@ function engineRevision(): { commit: string; dirty: boolean } {
 async function environment(conns: Conns): Promise<Record<string, unknown>> {
   const pgRow = async (sql: string): Promise<string> => String(Object.values((await conns.pg.query(sql)).rows[0] ?? {})[0]);
   const pgSettings: Record<string, string> = {};
-  for (const s of ['shared_buffers', 'synchronous_commit', 'fsync', 'wal_level', 'max_connections', 'work_mem']) pgSettings[s] = await pgRow(`SHOW ${s}`);
+  // autovacuum decides whether dead rows from earlier drains linger (the large-table and 100k cases).
+  for (const s of ['shared_buffers', 'synchronous_commit', 'fsync', 'wal_level', 'max_connections', 'work_mem', 'autovacuum']) pgSettings[s] = await pgRow(`SHOW ${s}`);
   const [myVersion] = await conns.my.query<mysql.RowDataPacket[]>('SELECT VERSION() AS v');
   const [myVars] = await conns.my.query<mysql.RowDataPacket[]>(
     "SHOW VARIABLES WHERE Variable_name IN ('innodb_flush_log_at_trx_commit','innodb_buffer_pool_size','log_bin','sync_binlog','transaction_isolation','tx_isolation')",
@@ -152,6 +153,7 @@ interface Summary {
   id: string;
   label: string;
   scenario: string;
+  db: string;
   note?: string;
   n: number;
   unit: string;
@@ -176,6 +178,7 @@ function summarise(t: CaseTemplate, runs: Run[]): Summary {
     id: t.id,
     label: t.label,
     scenario: t.scenario,
+    db: t.db,
     n: t.n,
     unit: good[0]?.unit ?? (t.scenario === 'latency' ? 'ms' : 'jobs/s'),
     runs,
@@ -197,6 +200,28 @@ const rate = (x: number): string => fmt(x, Math.abs(x) < 10 ? 1 : 0);
 const fmt = (x: number, digits = 0): string =>
   Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–';
 
+/** The raw loop each database's drains are compared with: its widest configuration. */
+const RAW_REFERENCE: Record<string, string> = {
+  postgres: 'drain/raw-pg/4x100',
+  mysql: 'drain/raw-mysql/4x100',
+  sqlite: 'drain/raw-sqlite/b100',
+};
+
+/**
+ * "% of raw": a drain's median over the median of the raw loop on the same database with the
+ * same N ('' for the reference itself, for Redis, or when that loop was not run or failed).
+ */
+function pctOfRaw(s: Summary, all: readonly Summary[]): string {
+  const prefix = RAW_REFERENCE[s.db];
+  if (prefix === undefined) return '';
+  const ref = all.find((r) => r.scenario === 'drain' && r.db === s.db && r.n === s.n && (r.id === prefix || r.id.startsWith(`${prefix}-`)));
+  if (!ref || ref === s || !(ref.median > 0) || !Number.isFinite(s.median)) return '';
+  return `${fmt((s.median / ref.median) * 100)} %`;
+}
+
+/** "1.05×" for a ratio of two medians, '–' when either is missing. */
+const times = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${fmt(a / b, 2)}×` : '–');
+
 function markdown(summaries: Summary[], env: Record<string, unknown>, meta: { quick: boolean; reps: number; seconds: number }): string {
   const e = env as {
     engine: { commit: string; dirty: boolean };
@@ -208,7 +233,6 @@ function markdown(summaries: Summary[], env: Record<string, unknown>, meta: { qu
     redis: { version: string; aof_enabled: string };
     libraries: Record<string, string>;
   };
-  const raw = summaries.find((s) => s.id.startsWith('drain/raw-pg'))?.median ?? Number.NaN;
   const lines: string[] = [];
   lines.push(`Run ${String(env['date'])} on commit ${e.engine.commit}${e.engine.dirty ? ' plus uncommitted changes to lib/, adapters/ or schema/' : ''}${meta.quick ? ' (**--quick**: small N, not a measurement)' : ''}; ${meta.reps} repetition(s) per case, each in a fresh process; ${fmt(meta.seconds)} s total.`);
   lines.push('');
@@ -236,13 +260,16 @@ function markdown(summaries: Summary[], env: Record<string, unknown>, meta: { qu
   if (drains.length) {
     lines.push('### Drain (no-op jobs pre-inserted; jobs/s until the database confirms all completed)');
     lines.push('');
-    lines.push('| Case | N | jobs/s (median) | min–max | % of raw pg | CPU ms / 1k jobs | Notes |');
+    lines.push(
+      '"% of raw" divides each median by the raw loop\'s on the same database with the same N (4 lanes × batch 100; SQLite: one connection × batch 100).',
+    );
+    lines.push('');
+    lines.push('| Case | N | jobs/s (median) | min–max | % of raw (same database) | CPU ms / 1k jobs | Notes |');
     lines.push('|---|---:|---:|---:|---:|---:|---|');
     for (const s of drains) {
-      const pct = s.id.includes('raw-pg') || !Number.isFinite(raw) ? '' : `${fmt((s.median / raw) * 100)} %`;
       // CPU per 1k jobs over a handful of jobs is process start-up noise, not a per-job cost.
       const cpu = (s.extra['completed'] ?? 0) >= 100 ? fmt(s.cpuMsPer1k) : 'n/a';
-      lines.push(`| ${s.label} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${pct} | ${cpu} | ${status(s)} |`);
+      lines.push(`| ${s.label} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${pctOfRaw(s, summaries)} | ${cpu} | ${status(s)} |`);
     }
     lines.push('');
   }
@@ -264,6 +291,51 @@ function markdown(summaries: Summary[], env: Record<string, unknown>, meta: { qu
     for (const s of lat) {
       lines.push(
         `| ${s.label} | ${fmt(s.n)} | ${fmt(s.extra['p50'] ?? Number.NaN, 1)} | ${fmt(s.extra['p95'] ?? Number.NaN, 1)} | ${fmt(s.extra['p99'] ?? Number.NaN, 1)} | ${range(s, 1)} | ${fmt(s.cpuMsPer1k)} | ${status(s)} |`,
+      );
+    }
+    lines.push('');
+  }
+  const multi = summaries.filter((s) => s.scenario === 'multi-process');
+  if (multi.length) {
+    lines.push('### Multi-process drain (several dispatcher processes, one queue; jobs/s until the database confirms all completed)');
+    lines.push('');
+    lines.push(
+      'Every job checked to have run exactly once. "All started" is when the last process had passed its schema check and begun claiming, counted from the common start signal (inside the measurement). CPU is the sum over the worker processes.',
+    );
+    lines.push('');
+    lines.push('| Case | N | jobs/s (median) | min–max | % of raw (same database) | all started after (ms) | CPU ms / 1k jobs, all processes | Notes |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---|');
+    for (const s of multi) {
+      const cpu = (s.extra['completed'] ?? 0) >= 100 ? fmt(s.cpuMsPer1k) : 'n/a';
+      lines.push(`| ${s.label} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${pctOfRaw(s, summaries)} | ${fmt(s.extra['allStartedMs'] ?? Number.NaN)} | ${cpu} | ${status(s)} |`);
+    }
+    lines.push('');
+  }
+  const large = summaries.filter((s) => s.scenario === 'large-table');
+  if (large.length) {
+    lines.push('### Claim latency with a large history (PostgreSQL; finished rows kept next to the queue)');
+    lines.push('');
+    lines.push(
+      '"Claim" is the real claim statement through the dialect API, 10 jobs per call, one call at a time (each batch completed before the next), timed per call. "In-drain" times the same call inside a default worker\'s drain, so it includes the busy event loop. Drain: a default worker (concurrency 10) on a fresh batch of the same size.',
+    );
+    lines.push('');
+    lines.push('| Table | Finished rows | Jobs | drain jobs/s (median) | min–max | claim p50 ms | claim p99 ms | in-drain claim p50 / p99 ms | CPU ms / 1k jobs | Notes |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const s of large) {
+      const x = (k: string): number => s.extra[k] ?? Number.NaN;
+      lines.push(
+        `| ${s.label} | ${fmt(x('finished'))} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${fmt(x('claimP50'), 2)} | ${fmt(x('claimP99'), 2)} | ${fmt(x('drainClaimP50'), 2)} / ${fmt(x('drainClaimP99'), 2)} | ${fmt(s.cpuMsPer1k)} | ${status(s)} |`,
+      );
+    }
+    const withHistory = large.find((s) => (s.extra['finished'] ?? 0) > 0);
+    const without = large.find((s) => s.extra['finished'] === 0);
+    if (withHistory && without) {
+      const e = (s: Summary, k: string): number => s.extra[k] ?? Number.NaN;
+      lines.push('');
+      lines.push(
+        `With ${fmt(e(withHistory, 'finished'))} finished rows ÷ without: drain jobs/s ${times(withHistory.median, without.median)}, ` +
+          `claim p50 ${times(e(withHistory, 'claimP50'), e(without, 'claimP50'))}, claim p99 ${times(e(withHistory, 'claimP99'), e(without, 'claimP99'))}, ` +
+          `in-drain claim p50 ${times(e(withHistory, 'drainClaimP50'), e(without, 'drainClaimP50'))} (above 1× means slower claims, below 1× a slower drain).`,
       );
     }
     lines.push('');
@@ -299,7 +371,9 @@ async function main(): Promise<void> {
       const r = run.result;
       const shown = !run.ok
         ? `FAILED: ${run.error?.split('\n')[0]}`
-        : r!.unit === 'ms'
+        : t.scenario === 'large-table'
+          ? `${rate(r!.value)} jobs/s drain${r!.partial ? ' (capped)' : ''}, claim p50 ${fmt(r!.extra['claimP50'] ?? Number.NaN, 2)} ms, p99 ${fmt(r!.extra['claimP99'] ?? Number.NaN, 2)} ms (prefill ${fmt(r!.extra['prefillSeconds'] ?? Number.NaN, 1)} s)`
+          : r!.unit === 'ms'
           ? `p50 ${fmt(r!.extra['p50'] ?? Number.NaN, 1)} ms, p99 ${fmt(r!.extra['p99'] ?? Number.NaN, 1)} ms`
           : `${rate(r!.value)} jobs/s in ${fmt(r!.seconds, 2)} s${r!.partial ? ' (capped)' : ''}, ${fmt(r!.cpuMsPer1k)} CPU ms/1k`;
       console.log(`[${rep}/${reps}] ${t.id.padEnd(44)} ${shown}`);

@@ -10,7 +10,7 @@ export const PG_URL = process.env['CONCORDIA_PG_URL'] ?? 'postgres://postgres@12
 export const MYSQL_URL = process.env['CONCORDIA_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
 export const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 
-export type Scenario = 'drain' | 'enqueue' | 'latency';
+export type Scenario = 'drain' | 'enqueue' | 'latency' | 'multi-process' | 'large-table';
 
 /** One case as the orchestrator hands it to a child process (serialised as JSON). */
 export interface CaseSpec {
@@ -18,7 +18,7 @@ export interface CaseSpec {
   id: string;
   scenario: Scenario;
   /** Which module under bench/cases runs it. */
-  impl: 'concordia' | 'raw-pg' | 'pg-boss' | 'graphile-worker' | 'bullmq';
+  impl: 'concordia' | 'raw-pg' | 'raw-mysql' | 'raw-sqlite' | 'multi-process' | 'large-table' | 'pg-boss' | 'graphile-worker' | 'bullmq';
   /** Database or broker: postgres, mysql, sqlite, redis. */
   db: 'postgres' | 'mysql' | 'sqlite' | 'redis';
   /** Jobs (drain, latency) or jobs enqueued (enqueue). */
