@@ -22,13 +22,16 @@ export function buildCases(quick: boolean, drainN?: number): CaseTemplate[] {
   for (const [adapter, db, name] of [
     ['pg', 'postgres', 'pg'],
     ['knex', 'postgres', 'knex/pg'],
-    ['prisma', 'postgres', 'Prisma/pg'],
+    ['prisma', 'postgres', 'Prisma/pg (named statements)'],
     ['mysql2', 'mysql', 'mysql2/MariaDB'],
     ['better-sqlite3', 'sqlite', 'better-sqlite3'],
   ] as const) {
     drain(`concordia-${adapter}/default`, `Concordia ${name}, defaults (concurrency 10)`, 'concordia', db, { adapter });
     drain(`concordia-${adapter}/c100`, `Concordia ${name}, concurrency 100`, 'concordia', db, { adapter, concurrency: 100 });
   }
+  // The Prisma cases above use @prisma/adapter-pg with prismaStatementNames(), as the README
+  // recommends; this one leaves it out, so every statement is planned again.
+  drain('concordia-prisma-unnamed/default', 'Concordia Prisma/pg without prismaStatementNames, defaults', 'concordia', 'postgres', { adapter: 'prisma', statementNames: false });
   // 2. Each database's own limit for this table: hand-written claim/complete loops. 4 lanes ×
   // batch 100 (one batch on SQLite's single writer) is the reference the "% of raw" column divides
   // by; the same loop with ten jobs in flight, as many as Concordia's default concurrency allows,
