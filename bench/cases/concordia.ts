@@ -276,18 +276,23 @@ async function latency(spec: CaseSpec, s: Setup, table: string): Promise<CaseRes
   const worker = await jobs.work(workOptions(spec));
   const meter = new Meter();
   meter.start();
+  const commits: number[] = [];
   for (let i = 0; i < spec.n; i++) {
+    let issued = 0;
     await s.inTransaction(async (tx) => {
       await jobs.enqueue(tx, probe({ i }));
       // The clock starts as the application issues COMMIT (the next statement): a worker woken
       // by the commit may start the job before the COMMIT reply reaches this process.
-      committedAt.set(i, performance.now());
+      issued = performance.now();
+      committedAt.set(i, issued);
     });
+    // The COMMIT's own round trip: the part of the latency no worker can remove.
+    commits.push(performance.now() - issued);
     await jitter(5, 25);
   }
   const deadline = performance.now() + spec.capSeconds * 1000;
   while (delays.length < spec.n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const m = meter.stop();
   await worker.stop();
-  return latencyResult(delays, m, spec.n);
+  return latencyResult(delays, m, spec.n, commits);
 }

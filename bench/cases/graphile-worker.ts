@@ -43,6 +43,7 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
       };
       runner = await runWorker(options);
       const meter = new Meter();
+      const commits: number[] = [];
       meter.start();
       for (let i = 0; i < spec.n; i++) {
         const client = await side.connect();
@@ -50,8 +51,10 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
           await client.query('BEGIN');
           await client.query(`SELECT ${schema}.add_job('probe', $1::json)`, [JSON.stringify({ i })]);
           // Clock starts as COMMIT is issued: the NOTIFY can wake the worker before the reply lands here.
-          addedAt.set(i, performance.now());
+          const issued = performance.now();
+          addedAt.set(i, issued);
           await client.query('COMMIT');
+          commits.push(performance.now() - issued);
         } finally {
           client.release();
         }
@@ -59,7 +62,7 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
       }
       const deadline = performance.now() + spec.capSeconds * 1000;
       while (delays.length < spec.n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      return latencyResult(delays, meter.stop(), spec.n);
+      return latencyResult(delays, meter.stop(), spec.n, commits);
     }
 
     const utils = await makeWorkerUtils({ connectionString: PG_URL, schema, logger });
