@@ -304,9 +304,11 @@ function markdown(summaries: Summary[], env: Record<string, unknown>, meta: { qu
   if (enq.length) {
     lines.push('### Enqueue inside transactions (PostgreSQL; committed jobs/s)');
     lines.push('');
-    lines.push('| Case | Jobs | jobs/s (median) | min–max | CPU ms / 1k jobs | Notes |');
-    lines.push('|---|---:|---:|---:|---:|---|');
-    for (const s of enq) lines.push(`| ${s.label} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${fmt(s.cpuMsPer1k)} | ${status(s)} |`);
+    lines.push('"WAL B/job" is the write-ahead log PostgreSQL wrote per job during the case (its commits must flush it).');
+    lines.push('');
+    lines.push('| Case | Jobs | jobs/s (median) | min–max | WAL B/job | CPU ms / 1k jobs | Notes |');
+    lines.push('|---|---:|---:|---:|---:|---:|---|');
+    for (const s of enq) lines.push(`| ${s.label} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${fmt(s.extra['walBytesPerJob'] ?? Number.NaN)} | ${fmt(s.cpuMsPer1k)} | ${status(s)} |`);
     lines.push('');
   }
   const lat = summaries.filter((s) => s.scenario === 'latency');

@@ -237,6 +237,10 @@ async function enqueue(spec: CaseSpec, s: Setup, table: string): Promise<CaseRes
   const meter = new Meter();
   // Warm the pool and the statement path outside the measurement.
   await s.inTransaction((tx) => jobs.enqueue(tx, noop({ i: -1 })).then(() => {}));
+  // WAL written per job (PostgreSQL): what each commit must flush, counting other sessions too.
+  const walAt = async (): Promise<number | null> =>
+    spec.db === 'postgres' ? Number((await s.outside.query("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn AS b", []))[0]?.['b']) : null;
+  const wal0 = await walAt();
   meter.start();
   if (mode === 'batch') {
     const batch = Number(spec.opts['batch']);
@@ -256,10 +260,11 @@ async function enqueue(spec: CaseSpec, s: Setup, table: string): Promise<CaseRes
     await Promise.all(Array.from({ length: lanes }, lane));
   }
   const m = meter.stop();
+  const wal1 = await walAt();
   const rows = await s.outside.query(`SELECT COUNT(*) AS c FROM ${table}`, []);
   const stored = Number(rows[0]?.['c'] ?? 0) - 1;
   if (stored !== spec.n) throw new Error(`enqueue: expected ${spec.n} rows, found ${stored}`);
-  return rateResult(spec.n, stored, m);
+  return rateResult(spec.n, stored, m, wal0 !== null && wal1 !== null ? { walBytesPerJob: (wal1 - wal0) / spec.n } : {});
 }
 
 /** Enqueue→start latency with an idle worker in the same process (one clock for both ends). */
