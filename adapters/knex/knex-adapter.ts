@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
 import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type Listener, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
-import { StatementNames } from '../../lib/sql/statement-names.ts';
+import { preparingPgExecutor, type PgQueryConfig } from '../../lib/sql/statement-names.ts';
 
 function dialectOf(knex: Knex | Knex.Transaction): Exclude<DialectName, 'memory'> {
   const name = String((knex.client as { dialect?: unknown }).dialect ?? '');
@@ -49,7 +49,7 @@ function executorFor(runner: Knex | Knex.Transaction, dialect: Exclude<DialectNa
 
 /** The pg driver's client, as Knex's pool hands it out. */
 interface PooledPgConnection {
-  query(config: { name?: string; text: string; values: SqlParam[] }): Promise<{ rows: SqlRow[]; rowCount: number | null }>;
+  query(config: PgQueryConfig): Promise<{ rows: SqlRow[]; rowCount: number | null }>;
 }
 
 /**
@@ -58,23 +58,15 @@ interface PooledPgConnection {
  * it once per connection (`knex.raw` has no way to name a statement). Knex's query events do
  * not see these statements.
  */
-function preparingPgExecutor(knex: Knex): Executor {
+function preparingKnexPgExecutor(knex: Knex): Executor {
   const client = knex.client as { acquireConnection(): Promise<PooledPgConnection>; releaseConnection(c: PooledPgConnection): Promise<unknown> };
-  const names = new StatementNames();
-  const run = async (sql: string, params: readonly SqlParam[]): Promise<{ rows: SqlRow[]; rowCount: number | null }> => {
+  return preparingPgExecutor(async (query) => {
     const conn = await client.acquireConnection();
     try {
-      const name = names.nameOf(sql);
-      return await conn.query(name === undefined ? { text: sql, values: params as SqlParam[] } : { name, text: sql, values: params as SqlParam[] });
+      return await conn.query(query);
     } finally {
       await client.releaseConnection(conn);
     }
-  };
-  return defineExecutor({
-    dialect: 'postgres',
-    placeholders: 'dollar',
-    query: async (sql, params) => (await run(sql, params)).rows,
-    execute: async (sql, params) => (await run(sql, params)).rowCount ?? 0,
   });
 }
 
@@ -145,7 +137,7 @@ async function listenWithKnex(
  */
 export function knexAdapter(knex: Knex, options: KnexAdapterOptions = {}): Adapter<Knex.Transaction> {
   const dialect = dialectOf(knex);
-  const autocommit = dialect === 'postgres' && (options.preparedStatements ?? true) ? preparingPgExecutor(knex) : executorFor(knex, dialect);
+  const autocommit = dialect === 'postgres' && (options.preparedStatements ?? true) ? preparingKnexPgExecutor(knex) : executorFor(knex, dialect);
   return {
     name: 'knex',
     dialect,

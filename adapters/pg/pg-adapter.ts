@@ -6,7 +6,7 @@
 import type { Notification, Pool, PoolClient, QueryResult } from 'pg';
 import { NotInTransactionError } from '../../lib/errors.ts';
 import { defineExecutor, type Adapter, type Executor, type SqlParam } from '../../lib/sql/executor.ts';
-import { StatementNames } from '../../lib/sql/statement-names.ts';
+import { preparingPgExecutor } from '../../lib/sql/statement-names.ts';
 
 type Queryable = Pick<PoolClient, 'query'>;
 type PgListenClient = Pick<PoolClient, 'query' | 'on' | 'off'> & { connect(): Promise<void>; end(): Promise<void> };
@@ -41,18 +41,7 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
  * PostgreSQL parses and plans it once per connection instead of on every call.
  */
 function poolExecutorFor(pool: Pool, prepare: boolean): Executor {
-  if (!prepare) return executorFor(pool);
-  const names = new StatementNames();
-  const run = (sql: string, params: readonly SqlParam[]): Promise<QueryResult> => {
-    const name = names.nameOf(sql);
-    return name === undefined ? pool.query(sql, params as SqlParam[]) : pool.query({ name, text: sql, values: params as SqlParam[] });
-  };
-  return defineExecutor({
-    dialect: 'postgres',
-    placeholders: 'dollar',
-    query: async (sql, params) => (await run(sql, params)).rows,
-    execute: async (sql, params) => (await run(sql, params)).rowCount ?? 0,
-  });
+  return prepare ? preparingPgExecutor((query) => pool.query(query)) : executorFor(pool);
 }
 
 /** Options of {@link pgAdapter}. */

@@ -9,6 +9,7 @@
  *
  * @internal
  */
+import { defineExecutor, type Executor, type SqlParam, type SqlRow } from './executor.ts';
 
 /** How many distinct texts get a name; past it, new texts run unnamed (the engine uses a few dozen). */
 export const MAX_NAMED_STATEMENTS = 500;
@@ -40,4 +41,31 @@ export class StatementNames {
     }
     return name;
   }
+}
+
+/** One query as node-postgres takes it: unnamed when `name` is absent. */
+export interface PgQueryConfig {
+  name?: string;
+  text: string;
+  values: SqlParam[];
+}
+
+/**
+ * An executor over a node-postgres `query(config)` that names every statement it can, so each
+ * is prepared once per connection. `send` runs one query on a connection of the caller's choice
+ * (a pool, or a connection borrowed from an ORM's pool). Used by the dispatcher only: statements
+ * in the application's transactions are never named by Concordia.
+ */
+export function preparingPgExecutor(send: (query: PgQueryConfig) => Promise<{ rows: SqlRow[]; rowCount: number | null }>): Executor {
+  const names = new StatementNames();
+  const run = (sql: string, params: readonly SqlParam[]): Promise<{ rows: SqlRow[]; rowCount: number | null }> => {
+    const name = names.nameOf(sql);
+    return send(name === undefined ? { text: sql, values: [...params] } : { name, text: sql, values: [...params] });
+  };
+  return defineExecutor({
+    dialect: 'postgres',
+    placeholders: 'dollar',
+    query: async (sql, params) => (await run(sql, params)).rows,
+    execute: async (sql, params) => (await run(sql, params)).rowCount ?? 0,
+  });
 }
