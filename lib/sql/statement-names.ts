@@ -4,8 +4,8 @@
  * node-postgres sends a query with a `name` as a prepared statement: the server parses and
  * plans it once per connection and afterwards only binds and executes it. The dispatcher runs
  * the same few statement texts thousands of times (claim, complete, heartbeat), and planning the
- * claim costs about as much as executing it, so naming them roughly doubles the drain rate at
- * the default concurrency (bench/RESULTS.md).
+ * claim costs about as much as executing it, so naming them lifted the default drain by about
+ * half (bench/README.md, "Engine findings").
  *
  * @internal
  */
