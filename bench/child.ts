@@ -3,9 +3,10 @@
  * and receives the CaseResult over IPC. Fresh process = no JIT warmth, pools or caches carried
  * over from another case.
  */
-import type { CaseResult, CaseSpec } from './lib/common.ts';
+import { measureServerOf, type CaseResult, type CaseSpec } from './lib/common.ts';
 
 const spec = JSON.parse(process.argv[2] ?? '{}') as CaseSpec;
+measureServerOf(spec.db);
 
 async function main(): Promise<CaseResult> {
   switch (spec.impl) {

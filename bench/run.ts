@@ -226,6 +226,17 @@ const rate = (x: number): string => fmt(x, Math.abs(x) < 10 ? 1 : 0);
 const fmt = (x: number, digits = 0): string =>
   Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–';
 
+/**
+ * Client CPU, database-server CPU and their sum per 1,000 jobs, as three table cells. The server
+ * figure needs the database on this machine (it is read from /proc); SQLite and BullMQ's
+ * client-side work count as client. `clientCell` overrides the client cell (e.g. "n/a").
+ */
+const cpuCells = (s: { cpuMsPer1k: number; extra: Record<string, number> }, clientCell?: string): string => {
+  const db = s.extra['dbCpuMsPer1k'];
+  const total = db === undefined || !Number.isFinite(db) ? Number.NaN : s.cpuMsPer1k + db;
+  return `${clientCell ?? fmt(s.cpuMsPer1k)} | ${db === undefined ? '–' : fmt(db)} | ${clientCell === 'n/a' ? 'n/a' : fmt(total)}`;
+};
+
 /** The raw loop each database's drains are compared with: its widest configuration. */
 const RAW_REFERENCE: Record<string, string> = {
   postgres: 'drain/raw-pg/4x100',
@@ -291,11 +302,11 @@ function markdown(summaries: Summary[], env: Record<string, unknown>, meta: { qu
       '"% of raw" divides each median by the raw loop\'s on the same database with the same N (4 lanes × batch 100; SQLite: one connection × batch 100).',
     );
     lines.push('');
-    lines.push('| Case | N | jobs/s (median) | min–max | % of raw (same database) | CPU ms / 1k jobs | Notes |');
-    lines.push('|---|---:|---:|---:|---:|---:|---|');
+    lines.push('| Case | N | jobs/s (median) | min–max | % of raw (same database) | client CPU ms / 1k jobs | DB server CPU ms / 1k | total CPU ms / 1k | Notes |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const s of drains) {
       // CPU per 1k jobs over a handful of jobs is process start-up noise, not a per-job cost.
-      const cpu = (s.extra['completed'] ?? 0) >= 100 ? fmt(s.cpuMsPer1k) : 'n/a';
+      const cpu = cpuCells(s, (s.extra['completed'] ?? 0) >= 100 ? undefined : 'n/a');
       lines.push(`| ${s.label} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${pctOfRaw(s, summaries)} | ${cpu} | ${status(s)} |`);
     }
     lines.push('');
@@ -306,9 +317,9 @@ function markdown(summaries: Summary[], env: Record<string, unknown>, meta: { qu
     lines.push('');
     lines.push('"WAL B/job" is the write-ahead log PostgreSQL wrote per job during the case (its commits must flush it).');
     lines.push('');
-    lines.push('| Case | Jobs | jobs/s (median) | min–max | WAL B/job | CPU ms / 1k jobs | Notes |');
-    lines.push('|---|---:|---:|---:|---:|---:|---|');
-    for (const s of enq) lines.push(`| ${s.label} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${fmt(s.extra['walBytesPerJob'] ?? Number.NaN)} | ${fmt(s.cpuMsPer1k)} | ${status(s)} |`);
+    lines.push('| Case | Jobs | jobs/s (median) | min–max | WAL B/job | client CPU ms / 1k jobs | DB server CPU ms / 1k | total CPU ms / 1k | Notes |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const s of enq) lines.push(`| ${s.label} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${fmt(s.extra['walBytesPerJob'] ?? Number.NaN)} | ${cpuCells(s)} | ${status(s)} |`);
     lines.push('');
   }
   const lat = summaries.filter((s) => s.scenario === 'latency');
@@ -317,11 +328,11 @@ function markdown(summaries: Summary[], env: Record<string, unknown>, meta: { qu
     lines.push('');
     lines.push('"COMMIT p50" is the enqueuing transaction\'s own COMMIT round trip (issued → reply): about the floor under every figure in its row (the job becomes visible, and its NOTIFY leaves, only as that commit completes).');
     lines.push('');
-    lines.push('| Case | Jobs | p50 | p95 | p99 | p50 min–max | COMMIT p50 | CPU ms / 1k jobs | Notes |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+    lines.push('| Case | Jobs | p50 | p95 | p99 | p50 min–max | COMMIT p50 | client CPU ms / 1k jobs | DB server CPU ms / 1k | total CPU ms / 1k | Notes |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const s of lat) {
       lines.push(
-        `| ${s.label} | ${fmt(s.n)} | ${fmt(s.extra['p50'] ?? Number.NaN, 1)} | ${fmt(s.extra['p95'] ?? Number.NaN, 1)} | ${fmt(s.extra['p99'] ?? Number.NaN, 1)} | ${range(s, 1)} | ${fmt(s.extra['commitP50'] ?? Number.NaN, 2)} | ${fmt(s.cpuMsPer1k)} | ${status(s)} |`,
+        `| ${s.label} | ${fmt(s.n)} | ${fmt(s.extra['p50'] ?? Number.NaN, 1)} | ${fmt(s.extra['p95'] ?? Number.NaN, 1)} | ${fmt(s.extra['p99'] ?? Number.NaN, 1)} | ${range(s, 1)} | ${fmt(s.extra['commitP50'] ?? Number.NaN, 2)} | ${cpuCells(s)} | ${status(s)} |`,
       );
     }
     lines.push('');
@@ -334,10 +345,10 @@ function markdown(summaries: Summary[], env: Record<string, unknown>, meta: { qu
       'Every job checked to have run exactly once. "All started" is when the last process had passed its schema check and begun claiming, counted from the common start signal (inside the measurement). CPU is the sum over the worker processes.',
     );
     lines.push('');
-    lines.push('| Case | N | jobs/s (median) | min–max | % of raw (same database) | all started after (ms) | CPU ms / 1k jobs, all processes | Notes |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---|');
+    lines.push('| Case | N | jobs/s (median) | min–max | % of raw (same database) | all started after (ms) | client CPU ms / 1k jobs, all processes | DB server CPU ms / 1k | total CPU ms / 1k | Notes |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const s of multi) {
-      const cpu = (s.extra['completed'] ?? 0) >= 100 ? fmt(s.cpuMsPer1k) : 'n/a';
+      const cpu = cpuCells(s, (s.extra['completed'] ?? 0) >= 100 ? undefined : 'n/a');
       lines.push(`| ${s.label} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${pctOfRaw(s, summaries)} | ${fmt(s.extra['allStartedMs'] ?? Number.NaN)} | ${cpu} | ${status(s)} |`);
     }
     lines.push('');
@@ -350,12 +361,12 @@ function markdown(summaries: Summary[], env: Record<string, unknown>, meta: { qu
       '"Claim" is the real claim statement through the dialect API, 10 jobs per call, one call at a time (each batch completed before the next), timed per call. "In-drain" times the same call inside a default worker\'s drain, so it includes the busy event loop. Drain: a default worker (concurrency 10) on a fresh batch of the same size.',
     );
     lines.push('');
-    lines.push('| Table | Finished rows | Jobs | drain jobs/s (median) | min–max | claim p50 ms | claim p99 ms | in-drain claim p50 / p99 ms | CPU ms / 1k jobs | Notes |');
-    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+    lines.push('| Table | Finished rows | Jobs | drain jobs/s (median) | min–max | claim p50 ms | claim p99 ms | in-drain claim p50 / p99 ms | client CPU ms / 1k jobs | DB server CPU ms / 1k | total CPU ms / 1k | Notes |');
+    lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
     for (const s of large) {
       const x = (k: string): number => s.extra[k] ?? Number.NaN;
       lines.push(
-        `| ${s.label} | ${fmt(x('finished'))} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${fmt(x('claimP50'), 2)} | ${fmt(x('claimP99'), 2)} | ${fmt(x('drainClaimP50'), 2)} / ${fmt(x('drainClaimP99'), 2)} | ${fmt(s.cpuMsPer1k)} | ${status(s)} |`,
+        `| ${s.label} | ${fmt(x('finished'))} | ${fmt(s.n)} | ${rate(s.median)} | ${range(s)} | ${fmt(x('claimP50'), 2)} | ${fmt(x('claimP99'), 2)} | ${fmt(x('drainClaimP50'), 2)} / ${fmt(x('drainClaimP99'), 2)} | ${cpuCells(s)} | ${status(s)} |`,
       );
     }
     const withHistory = large.find((s) => (s.extra['finished'] ?? 0) > 0);
@@ -406,7 +417,7 @@ async function main(): Promise<void> {
           ? `${rate(r!.value)} jobs/s drain${r!.partial ? ' (capped)' : ''}, claim p50 ${fmt(r!.extra['claimP50'] ?? Number.NaN, 2)} ms, p99 ${fmt(r!.extra['claimP99'] ?? Number.NaN, 2)} ms (prefill ${fmt(r!.extra['prefillSeconds'] ?? Number.NaN, 1)} s)`
           : r!.unit === 'ms'
           ? `p50 ${fmt(r!.extra['p50'] ?? Number.NaN, 1)} ms, p99 ${fmt(r!.extra['p99'] ?? Number.NaN, 1)} ms`
-          : `${rate(r!.value)} jobs/s in ${fmt(r!.seconds, 2)} s${r!.partial ? ' (capped)' : ''}, ${fmt(r!.cpuMsPer1k)} CPU ms/1k`;
+          : `${rate(r!.value)} jobs/s in ${fmt(r!.seconds, 2)} s${r!.partial ? ' (capped)' : ''}, ${fmt(r!.cpuMsPer1k)} CPU ms/1k${r!.extra['dbCpuMsPer1k'] !== undefined ? ` + ${fmt(r!.extra['dbCpuMsPer1k'])} in the database` : ''}`;
       console.log(`[${rep}/${reps}] ${t.id.padEnd(44)} ${shown}`);
       if (!run.ok && run.error) console.error(run.error);
     }

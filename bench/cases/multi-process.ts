@@ -169,7 +169,7 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
     const cpuMs = stopped.reduce((sum, x) => sum + x.cpuMs, 0);
     const handlerRuns = stopped.reduce((sum, x) => sum + x.handled, 0);
     await verify(s.ex, table, spec.n, done, handlerRuns);
-    return rateResult(spec.n, done, { seconds: m.seconds, cpuMs }, { processes, allStartedMs });
+    return rateResult(spec.n, done, { ...m, cpuMs }, { processes, allStartedMs });
   } finally {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     await s.ex.execute(`DROP TABLE IF EXISTS ${table}`, []).catch(() => {});

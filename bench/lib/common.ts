@@ -68,19 +68,80 @@ export function sqliteDir(tag: string): string {
   return join(tmpdir(), `concordia-bench-${tag}`);
 }
 
-/** Measures wall time and this process's CPU over one phase. */
+/** The server processes of each networked service, by the name Linux gives them (`comm`). */
+const SERVER_COMMANDS: Record<string, readonly string[]> = {
+  postgres: ['postgres'],
+  mysql: ['mariadbd', 'mysqld'],
+  redis: ['redis-server'],
+};
+
+/** Linux reports process CPU in clock ticks of 1/100 s on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100;
+
+let measuredServer: readonly string[] = [];
+
+/**
+ * Which database a case uses, so every {@link Meter} also counts that server's CPU. The child
+ * calls it once per case; SQLite runs inside the client, so its CPU is already the client's.
+ */
+export function measureServerOf(db: string): void {
+  measuredServer = SERVER_COMMANDS[db] ?? [];
+}
+
+/**
+ * CPU ticks (user + system) of every local process whose name is in `names`, by pid. Reads
+ * /proc, so it sees the database only where it runs on this machine (as in CI); elsewhere the
+ * map is empty and the figure is reported as unknown.
+ */
+function serverTicks(names: readonly string[]): Map<number, number> {
+  const ticks = new Map<number, number>();
+  if (names.length === 0) return ticks;
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return ticks;
+  }
+  for (const pid of pids) {
+    try {
+      if (!names.includes(readFileSync(`/proc/${pid}/comm`, 'utf8').trim())) continue;
+      // Fields after the parenthesised name: state is the 3rd field, utime the 14th, stime the 15th.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks.set(Number(pid), Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return ticks;
+}
+
+/**
+ * Measures wall time, this process's CPU and, for a database on this machine, its server
+ * processes' CPU over one phase. Server processes that start during the phase (new pool
+ * connections) count in full; ones that end during it are not counted.
+ */
 export class Meter {
   #t0 = 0;
   #cpu0: NodeJS.CpuUsage = { user: 0, system: 0 };
+  #server0 = new Map<number, number>();
   start(): void {
+    this.#server0 = serverTicks(measuredServer);
     this.#cpu0 = process.cpuUsage();
     this.#t0 = performance.now();
   }
-  /** Seconds and CPU ms since start(). */
-  stop(): { seconds: number; cpuMs: number } {
+  /** Seconds and CPU ms since start(); `dbCpuMs` is undefined when no server process was seen. */
+  stop(): { seconds: number; cpuMs: number; dbCpuMs?: number } {
     const seconds = (performance.now() - this.#t0) / 1000;
     const cpu = process.cpuUsage(this.#cpu0);
-    return { seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
+    const server = serverTicks(measuredServer);
+    const out: { seconds: number; cpuMs: number; dbCpuMs?: number } = { seconds, cpuMs: (cpu.user + cpu.system) / 1000 };
+    if (server.size > 0) {
+      let ticks = 0;
+      for (const [pid, t] of server) ticks += t - (this.#server0.get(pid) ?? 0);
+      out.dbCpuMs = (ticks * 1000) / TICKS_PER_SECOND;
+    }
+    return out;
   }
 }
 
@@ -122,7 +183,8 @@ export function median(values: readonly number[]): number {
 }
 
 /** Turns a drain or enqueue measurement into a result. */
-export function rateResult(n: number, done: number, m: { seconds: number; cpuMs: number }, extra: Record<string, number> = {}): CaseResult {
+export function rateResult(n: number, done: number, m: { seconds: number; cpuMs: number; dbCpuMs?: number }, extra: Record<string, number> = {}): CaseResult {
+  if (m.dbCpuMs !== undefined && done > 0) extra = { ...extra, dbCpuMsPer1k: (m.dbCpuMs / done) * 1000 };
   return {
     n,
     seconds: m.seconds,
@@ -138,7 +200,7 @@ export function rateResult(n: number, done: number, m: { seconds: number; cpuMs:
  * Latency result from per-job enqueue→start delays in ms, and optionally the enqueuing
  * transactions' COMMIT round trips (issued → reply), which bound the delay from below.
  */
-export function latencyResult(delays: number[], m: { seconds: number; cpuMs: number }, n: number, commits: number[] = []): CaseResult {
+export function latencyResult(delays: number[], m: { seconds: number; cpuMs: number; dbCpuMs?: number }, n: number, commits: number[] = []): CaseResult {
   const s = [...delays].sort((a, b) => a - b);
   const c = [...commits].sort((a, b) => a - b);
   return {
@@ -148,7 +210,15 @@ export function latencyResult(delays: number[], m: { seconds: number; cpuMs: num
     unit: 'ms',
     cpuMsPer1k: s.length > 0 ? (m.cpuMs / s.length) * 1000 : Number.NaN,
     partial: s.length < n,
-    extra: { p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s[s.length - 1] ?? Number.NaN, completed: s.length, commitP50: percentile(c, 50) },
+    extra: {
+      p50: percentile(s, 50),
+      p95: percentile(s, 95),
+      p99: percentile(s, 99),
+      max: s[s.length - 1] ?? Number.NaN,
+      completed: s.length,
+      commitP50: percentile(c, 50),
+      ...(m.dbCpuMs !== undefined && s.length > 0 ? { dbCpuMsPer1k: (m.dbCpuMs / s.length) * 1000 } : {}),
+    },
   };
 }
 
