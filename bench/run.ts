@@ -234,7 +234,8 @@ const fmt = (x: number, digits = 0): string =>
 const cpuCells = (s: { cpuMsPer1k: number; extra: Record<string, number> }, clientCell?: string): string => {
   const db = s.extra['dbCpuMsPer1k'];
   const total = db === undefined || !Number.isFinite(db) ? Number.NaN : s.cpuMsPer1k + db;
-  return `${clientCell ?? fmt(s.cpuMsPer1k)} | ${db === undefined ? '–' : fmt(db)} | ${clientCell === 'n/a' ? 'n/a' : fmt(total)}`;
+  if (clientCell === 'n/a') return 'n/a | n/a | n/a';
+  return `${clientCell ?? fmt(s.cpuMsPer1k)} | ${db === undefined ? '–' : fmt(db)} | ${fmt(total)}`;
 };
 
 /** The raw loop each database's drains are compared with: its widest configuration. */
