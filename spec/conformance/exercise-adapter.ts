@@ -598,6 +598,44 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect(await jobs.pausedQueues()).not.toContain('paused_q');
     });
 
+    test('with pauseCheckMs, a pause or resume from elsewhere reaches the worker at its next periodic read', async () => {
+      const clock = new FakeClock(Date.UTC(2031, 0, 1));
+      const ran: string[] = [];
+      const q = defineJob('lazily_paused', { handler: async (a: { tag: string }) => void ran.push(a.tag) });
+      const jobs = client([q], { clock });
+      const other = client([q], { clock });
+      const w = jobs.createWorker({ ...fast, queues: ['lazy_paused', 'lazy_open'], pauseCheckMs: 60_000 });
+      started.push(w);
+      await w.start();
+      const rounds = async (n: number): Promise<void> => {
+        for (let i = 0; i < n; i++) {
+          const idle = w.next('idle');
+          w.wake();
+          await idle;
+        }
+      };
+      const runs = async (tag: string, queue: string): Promise<void> => {
+        const done = w.next('job:completed');
+        await h.inTransaction((tx) => jobs.enqueue(tx, q({ tag }), { queue }));
+        w.wake();
+        await done;
+      };
+      expect(await other.pauseQueue('lazy_paused')).toBe(true);
+      // Inside the interval the worker has not read the pause yet: no read before every claim.
+      await runs('early', 'lazy_paused');
+      // Past the interval a claim round starts the read beside itself; the rounds after it use it.
+      await clock.advance(60_001);
+      await rounds(2);
+      await h.inTransaction((tx) => jobs.enqueue(tx, q({ tag: 'held' }), { queue: 'lazy_paused' }));
+      await runs('free', 'lazy_open');
+      await rounds(2);
+      expect(ran).toEqual(['early', 'free']);
+      expect(await other.resumeQueue('lazy_paused')).toBe(true);
+      await clock.advance(60_001);
+      for (let i = 0; i < 50 && !ran.includes('held'); i++) await rounds(1);
+      expect(ran).toEqual(['early', 'free', 'held']);
+    });
+
     test('queueConcurrency caps one queue inside the worker while others keep running', async () => {
       const gate = latch();
       let running = 0;
