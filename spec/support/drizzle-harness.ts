@@ -24,7 +24,7 @@ import { concordiaJobsTable as mysqlJobs } from '../../schema/drizzle/mysql.ts';
 import { concordiaJobsTable as pgJobs } from '../../schema/drizzle/pg.ts';
 import { concordiaJobsTable as sqliteJobs } from '../../schema/drizzle/sqlite.ts';
 import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from './databases.ts';
-import { sqlInspection, type Harness } from './harness.ts';
+import { sqlInspection, type Harness, inspectedMembers } from './harness.ts';
 import { inspector } from './harnesses.ts';
 
 export type AnyDrizzle = NodePgDatabase | MySql2Database | BetterSQLite3Database;
@@ -103,16 +103,7 @@ export async function drizzleHarness(db: Db): Promise<Harness<DrizzleDatabase> &
     drizzle: d,
     inTransaction,
     insertOrder,
-    orderIds: view.orderIds,
     notInTransaction: () => d,
-    rows: view.rows,
-    expireLease: view.expireLease,
-    insertRaw: view.insertRaw,
-    raw: ins.ex,
-    async close() {
-      await view.teardown();
-      await ins.close();
-      await opened.close();
-    },
+    ...inspectedMembers(view, ins, () => opened.close()),
   };
 }

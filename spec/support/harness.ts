@@ -118,3 +118,28 @@ export function sqlInspection(db: Db, table: string, inspect: Executor) {
     },
   };
 }
+
+/**
+ * The {@link Harness} members every SQL harness takes straight from its outside view and its
+ * inspector connection, with a close() that drops the test tables (`teardown`, by default the
+ * view's), closes the inspector, then closes what the harness opened (`closeOwn`).
+ */
+export function inspectedMembers(
+  view: ReturnType<typeof sqlInspection>,
+  ins: { ex: Executor; close(): Promise<void> },
+  closeOwn: () => unknown,
+  teardown: () => Promise<unknown> = () => view.teardown(),
+): Pick<Harness, 'orderIds' | 'rows' | 'expireLease' | 'insertRaw' | 'raw' | 'close'> {
+  return {
+    orderIds: view.orderIds,
+    rows: view.rows,
+    expireLease: view.expireLease,
+    insertRaw: view.insertRaw,
+    raw: ins.ex,
+    async close() {
+      await teardown();
+      await ins.close();
+      await closeOwn();
+    },
+  };
+}

@@ -12,7 +12,7 @@ import { memoryAdapter, type MemoryTransaction } from '../../adapters/memory/mem
 import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
 import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
 import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from './databases.ts';
-import { sqlInspection, type Harness } from './harness.ts';
+import { sqlInspection, type Harness, inspectedMembers } from './harness.ts';
 
 /** An independent connection to `db` for looking at tables from outside. */
 export function inspector(db: Db, sqlitePath?: string): { ex: ReturnType<ReturnType<typeof pgAdapter>['autocommit']>; close(): Promise<void> } {
@@ -48,17 +48,8 @@ export async function knexHarness(db: Db): Promise<Harness<Knex.Transaction>> {
     table,
     inTransaction: (fn) => knex.transaction((trx) => fn(trx)),
     insertOrder: async (trx, id) => void (await trx.raw(view.insertOrderSql, [id])),
-    orderIds: view.orderIds,
     notInTransaction: () => knex,
-    rows: view.rows,
-    expireLease: view.expireLease,
-    insertRaw: view.insertRaw,
-    raw: ins.ex,
-    async close() {
-      await view.teardown();
-      await ins.close();
-      await knex.destroy();
-    },
+    ...inspectedMembers(view, ins, () => knex.destroy()),
   };
 }
 
@@ -77,17 +68,8 @@ export async function pgHarness(): Promise<Harness<pg.PoolClient>> {
     // The adapter's own user transaction: BEGIN … COMMIT on a pooled client.
     inTransaction: (fn) => adapter.userTransaction!(fn),
     insertOrder: async (client, id) => void (await client.query(view.insertOrderSql.replace('?', '$1'), [id])),
-    orderIds: view.orderIds,
     notInTransaction: () => pool,
-    rows: view.rows,
-    expireLease: view.expireLease,
-    insertRaw: view.insertRaw,
-    raw: ins.ex,
-    async close() {
-      await view.teardown();
-      await ins.close();
-      await pool.end();
-    },
+    ...inspectedMembers(view, ins, () => pool.end()),
   };
 }
 
@@ -105,17 +87,8 @@ export async function mysql2Harness(): Promise<Harness<mysql.PoolConnection>> {
     table,
     inTransaction: (fn) => adapter.userTransaction!(fn),
     insertOrder: async (conn, id) => void (await conn.query(view.insertOrderSql, [id])),
-    orderIds: view.orderIds,
     notInTransaction: () => pool,
-    rows: view.rows,
-    expireLease: view.expireLease,
-    insertRaw: view.insertRaw,
-    raw: ins.ex,
-    async close() {
-      await view.teardown();
-      await ins.close();
-      await pool.end();
-    },
+    ...inspectedMembers(view, ins, () => pool.end()),
   };
 }
 
@@ -145,17 +118,8 @@ export async function betterSqlite3Harness(): Promise<Harness<Database.Database>
       }
     },
     insertOrder: async (conn, id) => void conn.prepare(view.insertOrderSql).run(id),
-    orderIds: view.orderIds,
     notInTransaction: () => db,
-    rows: view.rows,
-    expireLease: view.expireLease,
-    insertRaw: view.insertRaw,
-    raw: ins.ex,
-    async close() {
-      await view.teardown();
-      await ins.close();
-      db.close();
-    },
+    ...inspectedMembers(view, ins, () => db.close()),
   };
 }
 

@@ -10,7 +10,7 @@ import { kyselyAdapter } from '../../adapters/kysely/kysely-adapter.ts';
 import { createConcordiaJobsTable, dropConcordiaJobsTable } from '../../schema/kysely/0001-create-concordia-jobs.ts';
 import { addConcordiaUniqueJobs } from '../../schema/kysely/0002-add-concordia-unique-jobs.ts';
 import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from './databases.ts';
-import { sqlInspection, type Harness } from './harness.ts';
+import { sqlInspection, type Harness, inspectedMembers } from './harness.ts';
 import { inspector } from './harnesses.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tables are created at run time under random names.
@@ -52,17 +52,10 @@ export async function kyselyHarness(db: Db): Promise<Harness<AnyTransaction> & {
     sqlitePath,
     inTransaction: (fn) => kysely.transaction().execute((trx) => fn(trx)),
     insertOrder: async (trx, id) => void (await trx.insertInto(orders).values({ id }).execute()),
-    orderIds: view.orderIds,
     notInTransaction: () => kysely,
-    rows: view.rows,
-    expireLease: view.expireLease,
-    insertRaw: view.insertRaw,
-    raw: ins.ex,
-    async close() {
+    ...inspectedMembers(view, ins, () => kysely.destroy(), async () => {
       await dropConcordiaJobsTable(kysely, table);
       await kysely.schema.dropTable(orders).ifExists().execute();
-      await ins.close();
-      await kysely.destroy();
-    },
+    }),
   };
 }

@@ -6,7 +6,7 @@ import { EntitySchema, type EntityManager, type MikroORM, type Options } from '@
 import { mikroOrmAdapter } from '../../adapters/mikro-orm/mikro-orm-adapter.ts';
 import { concordiaJobSchema, type ConcordiaMikroDatabase } from '../../schema/mikro-orm/concordia-job.entity.ts';
 import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from './databases.ts';
-import { sqlInspection, type Harness } from './harness.ts';
+import { sqlInspection, type Harness, inspectedMembers } from './harness.ts';
 import { inspector } from './harnesses.ts';
 
 /** The MikroORM driver package (and schema database) used for each test database. */
@@ -59,16 +59,7 @@ export async function mikroOrmHarness(db: Db): Promise<Harness<EntityManager>> {
       tem.create(Order, { id });
       await tem.flush();
     },
-    orderIds: view.orderIds,
     notInTransaction: () => orm.em.fork(),
-    rows: view.rows,
-    expireLease: view.expireLease,
-    insertRaw: view.insertRaw,
-    raw: ins.ex,
-    async close() {
-      await view.teardown();
-      await ins.close();
-      await orm.close(true);
-    },
+    ...inspectedMembers(view, ins, () => orm.close(true)),
   };
 }

@@ -24,7 +24,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { prismaAdapter, prismaStatementNames, type PrismaClientLike, type PrismaTransactionClient } from '../../adapters/prisma/prisma-adapter.ts';
 import { inspector } from './harnesses.ts';
 import { MYSQL_URL, PG_URL, ddl, tempSqlitePath, uniqueTable, type Db } from './databases.ts';
-import { sqlInspection, type Harness } from './harness.ts';
+import { sqlInspection, type Harness, inspectedMembers } from './harness.ts';
 
 /** Prisma's datasource provider names. */
 export type PrismaProvider = 'postgresql' | 'mysql' | 'sqlite';
@@ -258,16 +258,7 @@ export async function prismaHarness(db: Db): Promise<Harness<PrismaTransactionCl
     // allows on a busy machine.
     inTransaction: (fn) => prisma.$transaction((tx) => fn(tx), { timeout: 60_000, maxWait: 10_000 }),
     insertOrder: async (tx, id) => void (await tx.$executeRawUnsafe(insertOrder, id)),
-    orderIds: view.orderIds,
     notInTransaction: () => prisma,
-    rows: view.rows,
-    expireLease: view.expireLease,
-    insertRaw: view.insertRaw,
-    raw: ins.ex,
-    async close() {
-      await view.teardown();
-      await ins.close();
-      await prisma.$disconnect();
-    },
+    ...inspectedMembers(view, ins, () => prisma.$disconnect()),
   };
 }

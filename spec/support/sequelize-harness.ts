@@ -10,7 +10,7 @@ import type { Executor } from '../../lib/sql/executor.ts';
 import { createConcordiaJobsTable, dropConcordiaJobsTable } from '../../schema/sequelize/0001-create-concordia-jobs.ts';
 import { addConcordiaUniqueJobs } from '../../schema/sequelize/0002-add-concordia-unique-jobs.ts';
 import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable } from './databases.ts';
-import { sqlInspection, type Harness } from './harness.ts';
+import { sqlInspection, type Harness, inspectedMembers } from './harness.ts';
 import { inspector } from './harnesses.ts';
 
 export type SequelizeDb = 'postgres' | 'mysql' | 'sqlite';
@@ -71,17 +71,10 @@ export async function sequelizeHarness(
     Order,
     inTransaction: (fn) => sequelize.transaction((t) => fn(t)),
     insertOrder: async (t, id) => void (await Order.create({ id }, { transaction: t })),
-    orderIds: view.orderIds,
     notInTransaction: () => sequelize,
-    rows: view.rows,
-    expireLease: view.expireLease,
-    insertRaw: view.insertRaw,
-    raw: ins.ex,
-    async close() {
+    ...inspectedMembers(view, ins, () => sequelize.close(), async () => {
       await dropConcordiaJobsTable(sequelize.getQueryInterface(), table);
       await Order.drop();
-      await ins.close();
-      await sequelize.close();
-    },
+    }),
   };
 }

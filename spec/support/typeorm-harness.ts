@@ -7,7 +7,7 @@ import { DataSource, EntitySchema, type DataSourceOptions, type EntityManager } 
 import { typeormAdapter, type TypeormTransaction } from '../../adapters/typeorm/typeorm-adapter.ts';
 import { concordiaJobEntity, type ConcordiaTypeormDatabase } from '../../schema/typeorm/concordia-job.entity.ts';
 import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from './databases.ts';
-import { sqlInspection, type Harness } from './harness.ts';
+import { sqlInspection, type Harness, inspectedMembers } from './harness.ts';
 import { inspector } from './harnesses.ts';
 
 /** The TypeORM driver type used for each test database. */
@@ -56,16 +56,7 @@ export async function typeormHarness(db: Db): Promise<Harness<TypeormTransaction
     inTransaction: (fn) => ds.transaction((em) => fn(em)),
     // An entity write through the ORM, not raw SQL: it must share the job's fate.
     insertOrder: async (tx, id) => void (await (tx as EntityManager).insert(Order, { id })),
-    orderIds: view.orderIds,
     notInTransaction: () => ds.manager,
-    rows: view.rows,
-    expireLease: view.expireLease,
-    insertRaw: view.insertRaw,
-    raw: ins.ex,
-    async close() {
-      await view.teardown();
-      await ins.close();
-      await ds.destroy();
-    },
+    ...inspectedMembers(view, ins, () => ds.destroy()),
   };
 }
