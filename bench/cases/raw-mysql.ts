@@ -5,8 +5,8 @@
  * MariaDB has no UPDATE … RETURNING and refuses `UPDATE … WHERE id IN (SELECT … LIMIT)`, so a
  * lane claims in a short transaction: START TRANSACTION, one locking SELECT that also reads the
  * args (a locking read sees the latest committed row, so no read-back is needed), one UPDATE by
- * primary key, COMMIT. That is four round trips where Concordia's claim takes six (it also sets
- * the isolation level per transaction and reads the claimed rows back). The lane then "runs" the
+ * primary key, COMMIT. That is four round trips where Concordia's claim through mysql2 takes five
+ * (it also sets the isolation level of each transaction). The lane then "runs" the
  * no-op jobs (parses their args) and completes the batch with one UPDATE.
  *
  * Same table, indexes, states and UTC_TIMESTAMP(3) clock as MysqlDialect; no lease fence, events

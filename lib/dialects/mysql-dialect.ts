@@ -94,7 +94,7 @@ export class MysqlDialect extends SqlDialect {
     // So: one short transaction of two statements. The locking read returns the jobs themselves
     // (a locking read sees each row's latest committed version, whatever the isolation level),
     // then an update by primary key writes lease tokens made here, one per job, so nothing has
-    // to be read back: four round trips with BEGIN and COMMIT instead of six.
+    // to be read back: two statements between the adapter's BEGIN and COMMIT instead of three.
     return db.transaction(async (tx) => {
       const s = this.builder();
       const pick =
