@@ -31,6 +31,7 @@ export const mysqlFlavor: SqlFlavor = {
   // Plain arithmetic: UNIX_TIMESTAMP() would read the DATETIME in the session time zone.
   timeMs: (col) => `(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', ${col}) DIV 1000)`,
   jsonText: (col) => `CAST(${col} AS CHAR)`,
+  idText: (col) => `CAST(${col} AS CHAR)`,
   appendJson: (col, value) => `JSON_ARRAY_APPEND(COALESCE(${col}, JSON_ARRAY()), '$', JSON_EXTRACT(${value}, '$'))`,
   withAttempt: (value, attempt) => `JSON_SET(${value}, '$.attempt', ${attempt})`,
   uuidSql: 'UUID()',
@@ -73,7 +74,7 @@ export class MysqlDialect extends SqlDialect {
       const sql =
         `INSERT INTO ${this.t} (queue, kind, args, priority, max_attempts, run_at, created_at, metadata, unique_key, unique_states, lease_token) ` +
         `VALUES (${this.rowValues(b, row, now)}, ${b.p(row.uniqueKey)}, ${b.p(row.uniqueStates)}, ${b.p(token)}) ` +
-        'ON DUPLICATE KEY UPDATE id = id RETURNING id, lease_token';
+        `ON DUPLICATE KEY UPDATE id = id RETURNING ${this.f.idText('id')} AS id, lease_token`;
       const [found] = await ex.query(sql, b.params);
       if (!found) return { inserted: false, id: await this.holderOf(ex, row.uniqueKey) };
       const id = String(found['id']);

@@ -20,6 +20,8 @@ export const postgresFlavor: SqlFlavor = {
   // float8 holds epoch milliseconds exactly and reaches JS as a number through every driver.
   timeMs: (col) => `(extract(epoch from ${col}) * 1000)::float8`,
   jsonText: (col) => `${col}::text`,
+  // node-postgres returns int8 as text already, unless an application installs a type parser.
+  idText: (col) => `${col}::text`,
   appendJson: (col, value) => `COALESCE(${col}, '[]'::jsonb) || jsonb_build_array(${value})`,
   withAttempt: (value, attempt) => `jsonb_set(${value}, '{attempt}', to_jsonb(${attempt}))`,
   uuidSql: 'gen_random_uuid()::text',
@@ -82,7 +84,7 @@ export class PostgresDialect extends SqlDialect {
       `SELECT r.q, r.k, r.a, r.p, r.m, COALESCE(r.t, ${b.now(now)} + r.d * interval '1 millisecond'), ${b.now(now)}, r.md ` +
       `FROM ROWS FROM (jsonb_to_recordset(${b.p(`[${items.join(',')}]`)}::jsonb) ` +
       `AS (q text, k text, a jsonb, p integer, m integer, t timestamptz, d float8, md jsonb)) WITH ORDINALITY AS r (q, k, a, p, m, t, d, md, o) ` +
-      `ORDER BY r.o RETURNING id`;
+      `ORDER BY r.o RETURNING ${this.f.idText('id')} AS id`;
     return this.statement('jobs.insert', b, sql);
   }
 

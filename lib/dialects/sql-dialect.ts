@@ -29,6 +29,12 @@ export interface SqlFlavor {
   timeMs(col: string): string;
   /** A JSON column as text. */
   jsonText(col: string): string;
+  /**
+   * A BIGINT id column as decimal text. Ids leave SQL as text so that no driver setting
+   * (mysql2 and better-sqlite3 return integers as JS numbers by default, exact only up to 2^53)
+   * can round them; ids are bound back as strings, which every database compares exactly.
+   */
+  idText(col: string): string;
   /** Appends a bound JSON value (`valueSql`) to a JSON array column that may be NULL. */
   appendJson(col: string, valueSql: string): string;
   /** A bound JSON object (`valueSql`) with its `attempt` key set from a column. */
@@ -112,7 +118,7 @@ export abstract class SqlDialect implements Dialect {
     this.table = table;
     this.t = flavor.quote(table);
     this.jobColumns = [
-      'id',
+      `${flavor.idText('id')} AS id`,
       'queue',
       'kind',
       `${flavor.jsonText('args')} AS args`,
@@ -149,7 +155,7 @@ export abstract class SqlDialect implements Dialect {
     // INSERT … RETURNING exists on PostgreSQL, SQLite ≥ 3.35 and MariaDB ≥ 10.5.
     const sql =
       `INSERT INTO ${this.t} (queue, kind, args, priority, max_attempts, run_at, created_at, metadata) ` +
-      `VALUES ${values.join(', ')} RETURNING id`;
+      `VALUES ${values.join(', ')} RETURNING ${this.f.idText('id')} AS id`;
     return this.statement('jobs.insert', b, sql);
   }
 
@@ -179,7 +185,7 @@ export abstract class SqlDialect implements Dialect {
     const b = this.builder();
     const sql =
       `INSERT INTO ${this.t} (queue, kind, args, priority, max_attempts, run_at, created_at, metadata, unique_key, unique_states) ` +
-      `VALUES (${this.rowValues(b, row, now)}, ${b.p(row.uniqueKey)}, ${b.p(row.uniqueStates)}) ON CONFLICT (unique_key) DO NOTHING RETURNING id`;
+      `VALUES (${this.rowValues(b, row, now)}, ${b.p(row.uniqueKey)}, ${b.p(row.uniqueStates)}) ON CONFLICT (unique_key) DO NOTHING RETURNING ${this.f.idText('id')} AS id`;
     return this.statement('jobs.insert_unique', b, sql);
   }
 
@@ -197,7 +203,7 @@ export abstract class SqlDialect implements Dialect {
   /** The id of the job holding `key`, as the caller's snapshot sees it (null if it cannot). */
   protected async holderOf(ex: Executor, key: string): Promise<string | null> {
     const b = this.builder();
-    const rows = await ex.query(`SELECT id FROM ${this.t} WHERE unique_key = ${b.p(key)}`, b.params);
+    const rows = await ex.query(`SELECT ${this.f.idText('id')} AS id FROM ${this.t} WHERE unique_key = ${b.p(key)}`, b.params);
     return rows.length > 0 ? toStr(rows[0]!['id']) : null;
   }
 
@@ -260,14 +266,14 @@ export abstract class SqlDialect implements Dialect {
     const where = this.fenceWhere(b, fences);
     const sql = `UPDATE ${this.t} SET ${assignments} WHERE ${where}`;
     if (this.f.updateReturning) {
-      const rows = await db.autocommit.query(`${sql} RETURNING id`, b.params);
+      const rows = await db.autocommit.query(`${sql} RETURNING ${this.f.idText('id')} AS id`, b.params);
       return new Set(rows.map((r) => toStr(r['id'])));
     }
     const count = await db.autocommit.execute(sql, b.params);
     if (count === fences.length) return new Set(fences.map((x) => x.id));
     // Some fences failed: the rows that now carry our token in the target state are ours.
     const v = this.builder();
-    const check = `SELECT id FROM ${this.t} WHERE id IN (${v.list(fences.map((x) => x.id))}) AND lease_token IN (${v.list([...new Set(fences.map((x) => x.token))])}) AND state = '${resultState}'`;
+    const check = `SELECT ${this.f.idText('id')} AS id FROM ${this.t} WHERE id IN (${v.list(fences.map((x) => x.id))}) AND lease_token IN (${v.list([...new Set(fences.map((x) => x.token))])}) AND state = '${resultState}'`;
     const rows = await db.autocommit.query(check, v.params);
     void name;
     return new Set(rows.map((r) => toStr(r['id'])));
@@ -420,7 +426,7 @@ export abstract class SqlDialect implements Dialect {
     const limit = Math.max(1, Math.min(Math.trunc(filter.limit ?? 1000), 100_000));
     const f = this.f;
     const sql =
-      `SELECT id, queue, kind, state, ${f.jsonText('args')} AS args, ${f.jsonText('metadata')} AS metadata, ` +
+      `SELECT ${f.idText('id')} AS id, queue, kind, state, ${f.jsonText('args')} AS args, ${f.jsonText('metadata')} AS metadata, ` +
       `${f.jsonText('errors')} AS errors, priority, attempt, max_attempts, ${f.timeMs('run_at')} AS run_at_ms, ` +
       `${f.timeMs('created_at')} AS created_at_ms, ${f.timeMs('finalized_at')} AS finalized_at_ms FROM ${this.t}` +
       `${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`;

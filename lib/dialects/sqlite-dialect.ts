@@ -21,6 +21,7 @@ export const sqliteFlavor: SqlFlavor = {
   plusMs: (expr) => `(${expr} + ?)`,
   timeMs: (col) => col,
   jsonText: (col) => col,
+  idText: (col) => `CAST(${col} AS TEXT)`,
   appendJson: (col, value) => `json_insert(COALESCE(${col}, '[]'), '$[#]', json(${value}))`,
   withAttempt: (value, attempt) => `json_set(${value}, '$.attempt', ${attempt})`,
   uuidSql: 'lower(hex(randomblob(16)))',

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobs, defineJob, FakeClock, silentLogger, type Jobs, type JobContext, type Worker, type WorkOptions } from '../../lib/index.ts';
 import { CancelJob, DiscardJob, InvalidArgsError, InvalidIdentifierError, NotInTransactionError, SchemaMismatchError, SnoozeJob } from '../../lib/errors.ts';
+import { listEnqueued } from '../../lib/testing/index.ts';
 import { isReachable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
 import { periodicJobTests } from './periodic-jobs.ts';
@@ -862,6 +863,55 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect(err).toBeInstanceOf(SchemaMismatchError);
       expect((err as Error).message).toMatch(/concordia_missing_table.*does not exist/);
       expect((err as Error).message).toMatch(/0001_create_jobs\.sql/);
+    });
+
+    // Last on purpose: from here on the table hands out ids past 2^53, so the suites below run on them too.
+    sqlTest('ids past 2^53 stay exact through enqueue, claim, complete, fail, retry, discard, cancel and list', async () => {
+      // 2^53 + 1 is the first integer a JS number cannot hold: as a number it reads as 2^53.
+      await h.bumpIds!('9007199254740993');
+      const runs = new Map<string, number>();
+      const big = defineJob('big_id', {
+        maxAttempts: 2,
+        handler: async (a: { mode: 'ok' | 'flaky' | 'dead' }, ctx: JobContext) => {
+          runs.set(ctx.id, (runs.get(ctx.id) ?? 0) + 1);
+          if (a.mode === 'dead' || (a.mode === 'flaky' && ctx.attempt === 1)) throw new Error(`${a.mode} on attempt ${ctx.attempt}`);
+        },
+      });
+      const jobs = client([big]);
+      const batch = await h.inTransaction((tx) =>
+        jobs.enqueueMany(tx, [big({ mode: 'ok' }), big({ mode: 'flaky' }), big({ mode: 'dead' }), big({ mode: 'ok' })], { queue: 'bigid' }),
+      );
+      const single = await jobs.enqueueAutocommit(big({ mode: 'ok' }), { queue: 'bigid' });
+      const ids = [...batch, single];
+      expect(ids[0]).toBe('9007199254740993');
+      expect(ids.map((id) => BigInt(id) - 9007199254740993n)).toEqual([0n, 1n, 2n, 3n, 4n]);
+      expect(await jobs.cancel(ids[3]!)).toBe(true);
+      expect((await listEnqueued(jobs, { queue: 'bigid' })).map((j) => [j.id, j.state])).toEqual([
+        [ids[0], 'available'],
+        [ids[1], 'available'],
+        [ids[2], 'available'],
+        [ids[3], 'cancelled'],
+        [ids[4], 'available'],
+      ]);
+      const w = jobs.createWorker({ ...fast, queues: ['bigid'], retryPolicy: { delayMs: () => 0 } });
+      started.push(w);
+      const done = Promise.all([count([w], 'job:completed', 3), count([w], 'job:discarded', 1), count([w], 'job:retried', 2)]);
+      const lost: string[] = [];
+      w.on('job:lease-lost', (e) => lost.push(e.job.id));
+      await w.start();
+      await done;
+      await w.stop();
+      expect(lost).toEqual([]);
+      const rows = await rowsOf(ids);
+      expect(rows.map((r) => [r.id, r.state, r.attempt])).toEqual([
+        [ids[0], 'completed', 1],
+        [ids[1], 'completed', 2],
+        [ids[2], 'discarded', 2],
+        [ids[3], 'cancelled', 0],
+        [ids[4], 'completed', 1],
+      ]);
+      expect(Object.fromEntries(runs)).toEqual({ [ids[0]!]: 1, [ids[1]!]: 2, [ids[2]!]: 2, [ids[4]!]: 1 });
+      expect(rows[2]?.errors?.map((e) => e.message)).toEqual(['dead on attempt 1', 'dead on attempt 2']);
     });
 
     const suite = { db, harness: () => h, test, sqlTest, client, start };

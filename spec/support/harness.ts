@@ -47,12 +47,24 @@ export interface Harness<Tx = unknown> {
   expireLease(id: string): Promise<void>;
   /** Inserts a row directly, bypassing enqueue's checks (corrupt-row tests). */
   insertRaw(row: { kind: string; argsJson: string }): Promise<string>;
+  /**
+   * Makes the next id the table hands out at least `next` (a decimal string: ids past 2^53 are
+   * not JS numbers), as a table that has been in service long enough would. SQL databases only.
+   */
+  bumpIds?(next: string): Promise<void>;
   /** Drops a column from a scratch copy check: runs raw DDL (SQL databases only). */
   raw?: Executor;
   close(): Promise<void>;
 }
 
 const flavors: Record<Db, SqlFlavor> = { postgres: postgresFlavor, mysql: mysqlFlavor, sqlite: sqliteFlavor };
+
+/** Ids read as decimal text by the outside view itself (independent of the dialect under test). */
+const idTextOf: Record<Db, (col: string) => string> = {
+  postgres: (col) => `${col}::text`,
+  mysql: (col) => `CAST(${col} AS CHAR)`,
+  sqlite: (col) => `CAST(${col} AS TEXT)`,
+};
 
 function num(v: unknown): number {
   return Number(v);
@@ -65,6 +77,7 @@ function json(v: unknown): unknown {
 /** The outside view shared by every SQL harness: `inspect` is an independent connection. */
 export function sqlInspection(db: Db, table: string, inspect: Executor) {
   const f = flavors[db];
+  const idText = idTextOf[db];
   const t = f.quote(table);
   const orders = f.quote(`${table}_orders`);
   return {
@@ -82,7 +95,7 @@ export function sqlInspection(db: Db, table: string, inspect: Executor) {
     },
     async rows(): Promise<JobRowView[]> {
       const rows = await inspect.query(
-        `SELECT id, queue, kind, state, priority, attempt, max_attempts, lease_token, locked_by, ` +
+        `SELECT ${idText('id')} AS id, queue, kind, state, priority, attempt, max_attempts, lease_token, locked_by, ` +
           `${f.timeMs('run_at')} AS run_at_ms, ${f.timeMs('finalized_at')} AS finalized_at_ms, ` +
           `${f.jsonText('errors')} AS errors, ${f.jsonText('metadata')} AS metadata, ${f.jsonText('args')} AS args FROM ${t} ORDER BY id`,
         [],
@@ -111,10 +124,33 @@ export function sqlInspection(db: Db, table: string, inspect: Executor) {
     async insertRaw(row: { kind: string; argsJson: string }): Promise<string> {
       const now = new Date();
       const rows = await inspect.query(
-        `INSERT INTO ${t} (queue, kind, args, run_at, created_at) VALUES ('corrupt', ?, ${f.jsonPlaceholder}, ${f.timePlaceholder}, ${f.timePlaceholder}) RETURNING id`,
+        `INSERT INTO ${t} (queue, kind, args, run_at, created_at) VALUES ('corrupt', ?, ${f.jsonPlaceholder}, ${f.timePlaceholder}, ${f.timePlaceholder}) RETURNING ${idText('id')} AS id`,
         [row.kind, row.argsJson, f.encodeTime(now), f.encodeTime(now)],
       );
       return String(rows[0]?.['id']);
+    },
+    async bumpIds(next: string): Promise<void> {
+      if (!/^[1-9]\d{0,18}$/.test(next)) throw new Error(`bumpIds: not an id: ${next}`);
+      // Inlined as literals (checked digits above): a bound JS number would round past 2^53.
+      const last = (BigInt(next) - 1n).toString();
+      if (db === 'postgres') {
+        await inspect.query(`SELECT setval(pg_get_serial_sequence(?, 'id'), ${last})`, [t]);
+      } else if (db === 'mysql') {
+        await inspect.execute(`ALTER TABLE ${t} AUTO_INCREMENT = ${next}`, []);
+      } else {
+        // An explicit id moves the table's counter (sqlite_sequence under AUTOINCREMENT, the
+        // largest rowid otherwise). Under AUTOINCREMENT the filler row can go again.
+        const now = Date.now();
+        await inspect.execute(
+          `INSERT INTO ${t} (id, queue, kind, args, state, run_at, created_at, finalized_at) ` +
+            `VALUES (${last}, 'id_filler', 'id_filler', '{}', 'completed', ${now}, ${now}, ${now})`,
+          [],
+        );
+        const seq = await inspect.query(`SELECT name FROM sqlite_master WHERE name = 'sqlite_sequence'`, []);
+        if (seq.length > 0 && (await inspect.query(`SELECT seq FROM sqlite_sequence WHERE name = ?`, [table])).length > 0) {
+          await inspect.execute(`DELETE FROM ${t} WHERE id = ${last}`, []);
+        }
+      }
     },
   };
 }
@@ -129,9 +165,10 @@ export function inspectedMembers(
   ins: { ex: Executor; close(): Promise<void> },
   closeOwn: () => unknown,
   teardown: () => Promise<unknown> = () => view.teardown(),
-): Pick<Harness, 'orderIds' | 'rows' | 'expireLease' | 'insertRaw' | 'raw' | 'close'> {
+): Pick<Harness, 'orderIds' | 'rows' | 'expireLease' | 'insertRaw' | 'bumpIds' | 'raw' | 'close'> {
   return {
     orderIds: view.orderIds,
+    bumpIds: view.bumpIds,
     rows: view.rows,
     expireLease: view.expireLease,
     insertRaw: view.insertRaw,
