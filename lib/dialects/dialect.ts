@@ -123,7 +123,9 @@ export interface ListJobsFilter {
 }
 
 /**
- * A job row as inspection sees it, decoded: JSON columns parsed, times as dates.
+ * A job row as inspection sees it, decoded: JSON columns parsed, times as dates. A JSON column
+ * holding text that does not parse (written by something other than Concordia) is given as
+ * that raw text.
  *
  * @inline
  */

@@ -269,7 +269,7 @@ export class MemoryDialect implements Dialect {
     for (const r of expired) {
       (r.errors ??= []).push({ ...(JSON.parse(errorJson) as JobErrorEntry), attempt: r.attempt });
       r.leaseExpiresAt = null;
-      r.runAt = t;
+      // run_at stays: the job keeps its place in the claim order (as on the SQL databases).
       if (r.attempt >= r.maxAttempts) {
         enter(r, 'discarded');
         r.finalizedAt = t;

@@ -32,7 +32,12 @@ export const mysqlFlavor: SqlFlavor = {
   timeMs: (col) => `(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', ${col}) DIV 1000)`,
   jsonText: (col) => `CAST(${col} AS CHAR)`,
   idText: (col) => `CAST(${col} AS CHAR)`,
-  appendJson: (col, value) => `JSON_ARRAY_APPEND(COALESCE(${col}, JSON_ARRAY()), '$', JSON_EXTRACT(${value}, '$'))`,
+  // JSON_ARRAY_APPEND raises on bad JSON under strict mode (possible in a column without the
+  // JSON_VALID check), failing the whole statement: bad text is kept as the first entry instead.
+  // A valid non-array is wrapped by JSON_ARRAY_APPEND itself.
+  appendJson: (col, value) =>
+    `JSON_ARRAY_APPEND(CASE WHEN ${col} IS NULL THEN JSON_ARRAY() WHEN JSON_VALID(${col}) THEN ${col} ELSE JSON_ARRAY(${col}) END, ` +
+    `'$', JSON_EXTRACT(${value}, '$'))`,
   withAttempt: (value, attempt) => `JSON_SET(${value}, '$.attempt', ${attempt})`,
   uuidSql: 'UUID()',
   updateReturning: false,
@@ -98,9 +103,11 @@ export class MysqlDialect extends SqlDialect {
     // to be read back: two statements between the adapter's BEGIN and COMMIT instead of three.
     return db.transaction(async (tx) => {
       const s = this.builder();
+      // The select list names the text id `id`; ORDER BY qualifies the column, or it would sort
+      // by that text (and lose the claim index's order).
       const pick =
         `SELECT ${this.jobColumns} FROM ${this.t} WHERE state = 'available' AND queue IN (${s.list(p.queues)}) ` +
-        `AND run_at <= ${s.now(p.now)} ORDER BY priority, run_at, id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED`;
+        `AND run_at <= ${s.now(p.now)} ORDER BY priority, run_at, ${this.t}.id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED`;
       const rows = await tx.query(pick, s.params);
       if (rows.length === 0) return [];
       const jobs = rows.map((row) => {
@@ -125,7 +132,7 @@ export class MysqlDialect extends SqlDialect {
   async rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number> {
     const b = this.builder();
     const set = this.rescueSet(b, errorJson, now);
-    const sql = `UPDATE ${this.t} SET ${set} WHERE state = 'running' AND lease_expires_at < ${b.now(now)} ORDER BY lease_expires_at LIMIT ${limit}`;
+    const sql = `UPDATE ${this.t} SET ${set} WHERE ${this.expiredWhere(b, now)} ORDER BY lease_expires_at LIMIT ${limit}`;
     return db.autocommit.execute(sql, b.params);
   }
 

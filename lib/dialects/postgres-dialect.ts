@@ -129,7 +129,7 @@ export class PostgresDialect extends SqlDialect {
   async rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number> {
     const b = this.builder();
     const pick =
-      `SELECT id AS job_id FROM ${this.t} WHERE state = 'running' AND lease_expires_at < ${b.now(now)} ` +
+      `SELECT id AS job_id FROM ${this.t} WHERE ${this.expiredWhere(b, now)} ` +
       `ORDER BY lease_expires_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
     const sql = `WITH expired AS MATERIALIZED (${pick}) UPDATE ${this.t} SET ${this.rescueSet(b, errorJson, now)} FROM expired WHERE id = expired.job_id`;
     return db.autocommit.execute(sql, b.params);

@@ -351,12 +351,16 @@ export abstract class SqlDialect implements Dialect {
     return db.autocommit.execute(sql, b.params);
   }
 
-  /** The SET list of a rescue; the WHERE differs per database. `state` goes last: MariaDB assigns left to right. */
+  /**
+   * The SET list of a rescue; the WHERE differs per database. `state` goes last: MariaDB assigns
+   * left to right. `run_at` is left alone: the job was due when it was claimed, so it keeps its
+   * place in the claim order instead of going behind every job enqueued since.
+   */
   protected rescueSet(b: SqlBuilder, errorJson: string, now: Date | null): string {
     const exhausted = 'attempt >= max_attempts';
     return (
       `errors = ${this.f.appendJson('errors', this.f.withAttempt(b.json(errorJson), 'attempt'))}, ` +
-      `finalized_at = CASE WHEN ${exhausted} THEN ${b.now(now)} ELSE NULL END, run_at = ${b.now(now)}, lease_expires_at = NULL, ` +
+      `finalized_at = CASE WHEN ${exhausted} THEN ${b.now(now)} ELSE NULL END, lease_expires_at = NULL, ` +
       // The key follows the state the CASE below picks (it reads only columns this SET leaves alone).
       `unique_key = CASE WHEN (unique_states & (CASE WHEN ${exhausted} THEN ${STATE_BITS.discarded} ELSE ${STATE_BITS.available} END)) = 0 ` +
       `THEN NULL ELSE unique_key END, ` +
@@ -365,6 +369,15 @@ export abstract class SqlDialect implements Dialect {
   }
 
   abstract rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number>;
+
+  /**
+   * Which running jobs a rescue takes back. A running row without a lease expiry can only have
+   * been written behind our back; no worker can hold it, so it counts as expired rather than
+   * staying `running` for ever.
+   */
+  protected expiredWhere(b: SqlBuilder, now: Date | null): string {
+    return `state = 'running' AND (lease_expires_at < ${b.now(now)} OR lease_expires_at IS NULL)`;
+  }
 
   abstract prune(db: DispatcherDb, params: PruneParams): Promise<number>;
 
@@ -429,10 +442,20 @@ export abstract class SqlDialect implements Dialect {
       `SELECT ${f.idText('id')} AS id, queue, kind, state, ${f.jsonText('args')} AS args, ${f.jsonText('metadata')} AS metadata, ` +
       `${f.jsonText('errors')} AS errors, priority, attempt, max_attempts, ${f.timeMs('run_at')} AS run_at_ms, ` +
       `${f.timeMs('created_at')} AS created_at_ms, ${f.timeMs('finalized_at')} AS finalized_at_ms FROM ${this.t}` +
-      `${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ${limit}`;
+      // Qualified: a bare `id` would name the text alias above and sort as text.
+      `${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${this.t}.id LIMIT ${limit}`;
     const rows = await ex.query(sql, b.params);
     // Drivers hand JSON back as text (we cast it) or already parsed (SQLite through some ORMs).
-    const parse = (v: unknown): unknown => (typeof v === 'string' ? (JSON.parse(v) as unknown) : (v ?? null));
+    // Text that is not JSON (written behind our back) is handed over as it is: one bad row
+    // must not make the whole listing (the CLI, the testing helpers) fail.
+    const parse = (v: unknown): unknown => {
+      if (typeof v !== 'string') return v ?? null;
+      try {
+        return JSON.parse(v) as unknown;
+      } catch {
+        return v;
+      }
+    };
     return rows
       .map((r) => ({
         id: toStr(r['id']),

@@ -22,7 +22,14 @@ export const sqliteFlavor: SqlFlavor = {
   timeMs: (col) => col,
   jsonText: (col) => col,
   idText: (col) => `CAST(${col} AS TEXT)`,
-  appendJson: (col, value) => `json_insert(COALESCE(${col}, '[]'), '$[#]', json(${value}))`,
+  // A column someone wrote bad JSON into would make json_insert() raise, failing the whole
+  // statement (a rescue batch, a failure record): its text is kept as the first entry instead.
+  // A valid non-array is wrapped the same way. CASE evaluates lazily, so json_type() never
+  // sees bad JSON.
+  appendJson: (col, value) =>
+    `json_insert(CASE WHEN ${col} IS NULL THEN '[]' WHEN json_valid(${col}) THEN ` +
+    `(CASE WHEN json_type(${col}) = 'array' THEN ${col} ELSE json_array(json(${col})) END) ` +
+    `ELSE json_array(CAST(${col} AS TEXT)) END, '$[#]', json(${value}))`,
   withAttempt: (value, attempt) => `json_set(${value}, '$.attempt', ${attempt})`,
   uuidSql: 'lower(hex(randomblob(16)))',
   updateReturning: true,
@@ -54,8 +61,8 @@ export class SqliteDialect extends SqlDialect {
     const b = this.builder();
     const set = this.rescueSet(b, errorJson, now);
     const sql =
-      `UPDATE ${this.t} SET ${set} WHERE id IN (SELECT id FROM ${this.t} WHERE state = 'running' ` +
-      `AND lease_expires_at < ${b.now(now)} ORDER BY lease_expires_at LIMIT ${limit})`;
+      `UPDATE ${this.t} SET ${set} WHERE id IN (SELECT id FROM ${this.t} WHERE ${this.expiredWhere(b, now)} ` +
+      `ORDER BY lease_expires_at LIMIT ${limit})`;
     return db.autocommit.execute(sql, b.params);
   }
 

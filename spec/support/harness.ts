@@ -97,7 +97,7 @@ export function sqlInspection(db: Db, table: string, inspect: Executor) {
       const rows = await inspect.query(
         `SELECT ${idText('id')} AS id, queue, kind, state, priority, attempt, max_attempts, lease_token, locked_by, ` +
           `${f.timeMs('run_at')} AS run_at_ms, ${f.timeMs('finalized_at')} AS finalized_at_ms, ` +
-          `${f.jsonText('errors')} AS errors, ${f.jsonText('metadata')} AS metadata, ${f.jsonText('args')} AS args FROM ${t} ORDER BY id`,
+          `${f.jsonText('errors')} AS errors, ${f.jsonText('metadata')} AS metadata, ${f.jsonText('args')} AS args FROM ${t} ORDER BY ${t}.id`,
         [],
       );
       return rows.map((r) => ({
