@@ -70,8 +70,14 @@ function num(v: unknown): number {
   return Number(v);
 }
 
+/** Parsed JSON, or the raw text when a corrupt-row test wrote something that is not JSON. */
 function json(v: unknown): unknown {
-  return typeof v === 'string' ? JSON.parse(v) : (v ?? null);
+  if (typeof v !== 'string') return v ?? null;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
 }
 
 /** The outside view shared by every SQL harness: `inspect` is an independent connection. */
