@@ -8,6 +8,7 @@ import { dialectFor } from './dialects/index.ts';
 import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
 import { InvalidOptionError } from './errors.ts';
 import type { InsertRow, UniqueInsertRow } from './job.ts';
+import { isJobId, MAX_JOB_ID } from './job-id.ts';
 import type { AnyJobDefinition, AnyJobRequest, EnqueueOptions, JobRequest } from './job-definition.ts';
 import type { Adapter } from './sql/executor.ts';
 import { uniqueKeyOf, uniqueStatesMask, type UniqueEnqueueOptions, type UniqueEnqueueResult } from './unique.ts';
@@ -333,7 +334,7 @@ export class Jobs<Tx> {
    */
   async cancel(id: string | number | bigint): Promise<boolean> {
     const text = String(id);
-    if (!/^\d{1,20}$/.test(text)) throw new InvalidOptionError(`cancel: job id must be a positive integer, got ${JSON.stringify(text).slice(0, 40)}.`);
+    if (!isJobId(text)) throw new InvalidOptionError(`cancel: job id must be an integer from 0 to ${MAX_JOB_ID}, got ${JSON.stringify(text).slice(0, 40)}.`);
     return this.dialect.cancel(this.adapter.autocommit(), text, this.clock.sqlNow());
   }
 

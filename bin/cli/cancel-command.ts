@@ -4,6 +4,7 @@
  * @module
  */
 import type { Jobs } from '../../lib/client.ts';
+import { isJobId, MAX_JOB_ID } from '../../lib/job-id.ts';
 import { usage } from './exit-codes.ts';
 
 /** What `cancel --json` prints. */
@@ -14,7 +15,7 @@ export interface CancelReport {
 
 /** Refuses anything but a job id (a positive integer), before any connection is made. */
 export function checkJobId(id: string | undefined): string {
-  if (id === undefined || !/^\d{1,20}$/.test(id)) throw usage(`cancel: give the job id, a positive integer${id === undefined ? '' : ` (got "${id.slice(0, 40)}")`}.`);
+  if (id === undefined || !isJobId(id)) throw usage(`cancel: give the job id, an integer up to ${MAX_JOB_ID}${id === undefined ? '' : ` (got "${id.slice(0, 40)}")`}.`);
   return id;
 }
 

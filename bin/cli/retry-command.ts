@@ -5,6 +5,7 @@
  */
 import type { Jobs } from '../../lib/client.ts';
 import type { JobState } from '../../lib/job.ts';
+import { isJobId, MAX_JOB_ID } from '../../lib/job-id.ts';
 import { usage } from './exit-codes.ts';
 
 /** What `retry --json` prints. `state` is the job's state now (null when no job has that id). */
@@ -16,7 +17,7 @@ export interface RetryReport {
 
 /** Refuses anything but a job id (a positive integer), before any connection is made. */
 export function checkRetryId(id: string | undefined): string {
-  if (id === undefined || !/^\d{1,20}$/.test(id)) throw usage(`retry: give the job id, a positive integer${id === undefined ? '' : ` (got "${id.slice(0, 40)}")`}.`);
+  if (id === undefined || !isJobId(id)) throw usage(`retry: give the job id, an integer up to ${MAX_JOB_ID}${id === undefined ? '' : ` (got "${id.slice(0, 40)}")`}.`);
   return id;
 }
 

@@ -76,7 +76,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written
   const ok = defineJob('ok', { handler: async () => {} });
   /** Fails its first attempt, then succeeds: exercises the failure record, then the completion. */
   const flaky = defineJob('flaky', {
-    handler: async (_a: Record<string, unknown>, ctx) => {
+    handler: async (_a: { n?: number }, ctx) => {
       if (ctx.attempt === 1 || ctx.attempt > ctx.maxAttempts) throw new Error(`flaky on attempt ${ctx.attempt}`);
     },
   });
@@ -220,7 +220,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written
 
     // Retention on: the worker prunes the old finished rows, corrupt or not, and nothing else.
     const logger = recordingLogger();
-    const worker = jobs.createWorker({ queues: ['nothing_to_claim'], logger, retention: { completedMs: 1000, discardedMs: 1000 } });
+    const worker = jobs.createWorker({ queues: ['nothing_to_claim'], logger, retention: { completedMs: 7 * 24 * HOUR, discardedMs: 7 * 24 * HOUR } });
     expect(await worker.prune()).toBe(3);
     expect(logger.errors).toEqual([]);
     const left = (await env.view.rows()).filter((r) => r.queue === 'readq').map((r) => r.id);

@@ -1,0 +1,154 @@
+/**
+ * Ids at 2^53 and beyond, as a class: a JS number is exact only up to 2^53 − 1, and mysql2 and
+ * better-sqlite3 return BIGINT columns as numbers by default. Every path that carries an id
+ * (enqueue, unique enqueue, claim, heartbeat, complete, fail, rescue, cancel, retry, prune,
+ * list, the testing helpers, the CLI) must keep it exact, up to the largest BIGINT. On
+ * PostgreSQL, MariaDB and SQLite.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../bin/cli/main.ts';
+import { InvalidOptionError } from '../../lib/errors.ts';
+import { createJobs, defineJob, type JobContext, type Jobs, silentLogger } from '../../lib/index.ts';
+import { drainQueue, listEnqueued } from '../../lib/testing/index.ts';
+import { isReachable, type Db } from '../support/databases.ts';
+import { hostileEnv, type HostileEnv } from './corrupt-rows-env.ts';
+
+
+const HOUR = 3_600_000;
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t), env: {} });
+  return { code, out, err };
+}
+
+/** `base + k` as decimal text, for k = 0 … n − 1. */
+const after = (base: string, n: number): string[] => Array.from({ length: n }, (_, k) => (BigInt(base) + BigInt(k)).toString());
+
+describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyond: %s', (db) => {
+  let env: HostileEnv;
+  let available = true;
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown): void => void rejections.push(reason);
+  beforeAll(async () => {
+    available = await isReachable(db);
+    if (available) env = await hostileEnv(db);
+    process.on('unhandledRejection', onRejection);
+  }, 30_000);
+  afterAll(async () => {
+    process.off('unhandledRejection', onRejection);
+    await env?.close();
+  });
+  const test = (name: string, fn: () => Promise<void>) =>
+    it(name, async (ctx) => {
+      if (!available) return ctx.skip();
+      await fn();
+      expect(rejections).toEqual([]);
+    });
+
+  const seen: string[] = [];
+  const gate: { open?: () => void } = {};
+  const work = defineJob('idjob', {
+    maxAttempts: 2,
+    handler: async (a: { mode: 'ok' | 'fail' | 'hold' }, ctx: JobContext) => {
+      seen.push(ctx.id);
+      if (a.mode === 'fail') throw new Error('fails');
+      if (a.mode === 'hold' && ctx.attempt === 1) await new Promise<void>((resolve) => (gate.open = resolve));
+    },
+  });
+  const client = (): Jobs<unknown> => createJobs({ adapter: env.adapter, table: env.table, jobs: [work] }) as Jobs<unknown>;
+  const bump = (next: string): Promise<void> => env.view.bumpIds(next);
+
+  test('a batch across 2^53 gets distinct exact ids; unique enqueue, claim, fail, retry, complete, list and drain keep them', async () => {
+    await bump('9007199254740990');
+    const jobs = client();
+    const ids = await jobs.enqueueManyAutocommit([work({ mode: 'ok' }), work({ mode: 'fail' }), work({ mode: 'ok' }), work({ mode: 'ok' })], { queue: 'across' });
+    expect(ids).toEqual(after('9007199254740990', 4));
+    const first = await jobs.enqueueUniqueAutocommit(work({ mode: 'ok' }), { queue: 'across', unique: { key: `across-${db}` } });
+    const again = await jobs.enqueueUniqueAutocommit(work({ mode: 'ok' }), { queue: 'across', unique: { key: `across-${db}` } });
+    expect(first).toEqual({ inserted: true, id: '9007199254740994' });
+    expect(again).toEqual({ inserted: false, id: '9007199254740994' });
+    const all = [...ids, first.id!];
+    expect((await listEnqueued(jobs, { queue: 'across' })).map((j) => j.id)).toEqual(all);
+    seen.length = 0;
+    const drained = await drainQueue(jobs, { queues: ['across'], retryPolicy: { delayMs: () => 0 }, logger: silentLogger });
+    const expectedRuns = [all[0], all[1], all[1], all[2], all[3], all[4]].sort();
+    expect(drained.ran.map((r) => r.id).sort()).toEqual(expectedRuns);
+    expect([...seen].sort()).toEqual(expectedRuns);
+    expect((await listEnqueued(jobs, { queue: 'across' })).map((j) => [j.id, j.state, j.attempt])).toEqual([
+      [all[0], 'completed', 1],
+      [all[1], 'discarded', 2],
+      [all[2], 'completed', 1],
+      [all[3], 'completed', 1],
+      [all[4], 'completed', 1],
+    ]);
+  });
+
+  test('heartbeat, rescue and the fenced completion hold on ids past 2^53', async () => {
+    // Odd: past 2^53 only even integers are JS numbers, so this id cannot survive as one.
+    await bump('9007199254741101');
+    const jobs = client();
+    const id = await jobs.enqueueAutocommit(work({ mode: 'hold' }), { queue: 'fence' });
+    expect(id).toBe('9007199254741101');
+    // Worker A claims it and holds it; its heartbeat and rescue timers are far off.
+    const a = jobs.createWorker({ queues: ['fence'], concurrency: 1, leaseMs: 600_000, heartbeatMs: 500_000, rescueIntervalMs: 500_000, logger: silentLogger });
+    const startedA = a.next('job:started');
+    await a.start();
+    expect((await startedA).job.id).toBe(id);
+    // The heartbeat statement, as A's timer would run it: it must find the row by its id.
+    const [row] = (await env.view.rows()).filter((r) => r.id === id);
+    const db = { autocommit: env.adapter.autocommit(), transaction: env.adapter.transaction.bind(env.adapter) };
+    const held = await jobs.dialect.extendLeases(db, [{ id, token: row!.leaseToken! }], 600_000, null);
+    expect([...held]).toEqual([id]);
+    // A's lease lapses; worker B rescues the job, claims it and completes it.
+    await env.view.expireLease(id);
+    const b = jobs.createWorker({ queues: ['fence'], pollIntervalMs: 20, logger: silentLogger });
+    const doneB = b.next('job:completed');
+    const rescued = b.next('jobs:rescued');
+    await b.start();
+    expect((await rescued).count).toBe(1);
+    expect((await doneB).job.id).toBe(id);
+    // A's late result is fenced off.
+    const lost = a.next('job:lease-lost');
+    gate.open!();
+    expect(await lost).toMatchObject({ during: 'complete', job: { id } });
+    await Promise.all([a.stop(), b.stop()]);
+    const [after2] = (await env.view.rows()).filter((r) => r.id === id);
+    expect(after2).toMatchObject({ state: 'completed', attempt: 2, lockedBy: b.id });
+  });
+
+  test('cancel, retry, list and prune by id, from the client and the CLI, up to the largest BIGINT', async () => {
+    // The last ids a BIGINT column can hand out.
+    await bump('9223372036854775805');
+    const jobs = client();
+    const [x, y, z] = await jobs.enqueueManyAutocommit([work({ mode: 'ok' }), work({ mode: 'ok' }), work({ mode: 'ok' })], { queue: 'top' });
+    expect([x, y, z]).toEqual(['9223372036854775805', '9223372036854775806', '9223372036854775807']);
+    const on = ['--url', env.url, '--table', env.table];
+    expect(await jobs.cancel(x!)).toBe(true);
+    expect(await cli(['cancel', y!, ...on])).toMatchObject({ code: 0, out: `Cancelled job ${y}.\n` });
+    expect(JSON.parse((await cli(['retry', x!, '--json', ...on])).out)).toEqual({ id: x, retried: true, state: 'available' });
+    const listed = JSON.parse((await cli(['list', '--json', '--queue', 'top', ...on])).out) as { jobs: { id: string; state: string }[] };
+    expect(listed.jobs.map((j) => [j.id, j.state])).toEqual([
+      [x, 'available'],
+      [y, 'cancelled'],
+      [z, 'available'],
+    ]);
+    // Past the largest BIGINT: not an id, refused as such (it would fail on PostgreSQL and be
+    // clamped onto the last job on MariaDB and SQLite).
+    await expect(jobs.cancel('9223372036854775808')).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(jobs.cancel('99999999999999999999')).rejects.toBeInstanceOf(InvalidOptionError);
+    expect(await cli(['cancel', '9223372036854775808', ...on])).toMatchObject({ code: 2 });
+    expect(await cli(['retry', '99999999999999999999', ...on])).toMatchObject({ code: 2 });
+    expect((await listEnqueued(jobs, { queue: 'top' })).map((j) => j.state)).toEqual(['available', 'cancelled', 'available']);
+
+    await drainQueue(jobs, { queues: ['top'], logger: silentLogger });
+    // Finished long ago, as far as retention can tell.
+    const old = Date.now() - 30 * 24 * HOUR;
+    const f = env.db === 'mysql' ? new Date(old).toISOString().replace('T', ' ').replace('Z', '') : env.db === 'postgres' ? new Date(old).toISOString() : old;
+    await env.raw.execute(`UPDATE ${env.db === 'mysql' ? `\`${env.table}\`` : `"${env.table}"`} SET finalized_at = ${env.db === 'postgres' ? '?::timestamptz' : '?'} WHERE queue = 'top'`, [f]);
+    const pruner = jobs.createWorker({ queues: ['top'], retention: { completedMs: 7 * 24 * HOUR, cancelledMs: 7 * 24 * HOUR }, logger: silentLogger });
+    expect(await pruner.prune()).toBe(3);
+    expect(await listEnqueued(jobs, { queue: 'top' })).toEqual([]);
+  });
+});
