@@ -5,12 +5,19 @@
  * list, the testing helpers, the CLI) must keep it exact, up to the largest BIGINT. On
  * PostgreSQL, MariaDB and SQLite.
  */
+import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { betterSqlite3Adapter } from '../../adapters/better-sqlite3/better-sqlite3-adapter.ts';
+import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
+import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
 import { runCli } from '../../bin/cli/main.ts';
 import { InvalidOptionError } from '../../lib/errors.ts';
 import { createJobs, defineJob, type JobContext, type Jobs, silentLogger } from '../../lib/index.ts';
 import { drainQueue, listEnqueued } from '../../lib/testing/index.ts';
-import { isReachable, type Db } from '../support/databases.ts';
+import type { Adapter } from '../../lib/sql/executor.ts';
+import { isReachable, MYSQL_URL, PG_URL, type Db } from '../support/databases.ts';
 import { hostileEnv, type HostileEnv } from './corrupt-rows-env.ts';
 
 
@@ -116,6 +123,49 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
     await Promise.all([a.stop(), b.stop()]);
     const [after2] = (await env.view.rows()).filter((r) => r.id === id);
     expect(after2).toMatchObject({ state: 'completed', attempt: 2, lockedBy: b.id });
+  });
+
+  test("whatever the driver's number settings: integers as BigInt, as strings, or parsed into lossy numbers", async () => {
+    // The settings applications use: better-sqlite3 safeIntegers, mysql2 bigNumberStrings,
+    // and the popular node-postgres int8 → parseInt parser (lossy past 2^53).
+    let adapter: Adapter<unknown>;
+    let close: () => Promise<void>;
+    if (db === 'sqlite') {
+      const conn = new Database(env.url, { timeout: 5000 });
+      conn.defaultSafeIntegers(true);
+      adapter = betterSqlite3Adapter(conn) as Adapter<unknown>;
+      close = async () => void conn.close();
+    } else if (db === 'mysql') {
+      const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 4, supportBigNumbers: true, bigNumberStrings: true });
+      adapter = mysql2Adapter(pool) as Adapter<unknown>;
+      close = () => pool.end();
+    } else {
+      const getTypeParser = ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? (v: string) => Number.parseInt(v, 10) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser;
+      const pool = new pg.Pool({ connectionString: PG_URL, max: 4, types: { getTypeParser } });
+      adapter = pgAdapter(pool) as Adapter<unknown>;
+      close = () => pool.end();
+    }
+    try {
+      await bump('9007199254742001');
+      const jobs = createJobs({ adapter, table: env.table, jobs: [work] }) as Jobs<unknown>;
+      const ids = await jobs.enqueueManyAutocommit([work({ mode: 'ok' }), work({ mode: 'fail' }), work({ mode: 'ok' })], { queue: 'settings' });
+      expect(ids).toEqual(after('9007199254742001', 3));
+      const drained = await drainQueue(jobs, { queues: ['settings'], retryPolicy: { delayMs: () => 0 }, logger: silentLogger });
+      // Runs are listed as they start; the retry may start before or after the third job.
+      expect(drained.ran.map((r) => `${r.id} ${r.outcome}`).sort()).toEqual(
+        [`${ids[0]} completed`, `${ids[1]} discarded`, `${ids[1]} retried`, `${ids[2]} completed`].sort(),
+      );
+      const listed = await listEnqueued(jobs, { queue: 'settings' });
+      expect(listed.map((j) => [j.id, j.state, j.attempt, typeof j.priority, j.runAt instanceof Date && !Number.isNaN(j.runAt.getTime())])).toEqual([
+        [ids[0], 'completed', 1, 'number', true],
+        [ids[1], 'discarded', 2, 'number', true],
+        [ids[2], 'completed', 1, 'number', true],
+      ]);
+      expect(await jobs.dialect.countJobs(adapter.autocommit())).toEqual(expect.arrayContaining([{ queue: 'settings', state: 'completed', count: 2 }]));
+    } finally {
+      await close();
+    }
   });
 
   test('cancel, retry, list and prune by id, from the client and the CLI, up to the largest BIGINT', async () => {
