@@ -334,7 +334,8 @@ export class Jobs<Tx> {
    */
   async cancel(id: string | number | bigint): Promise<boolean> {
     const text = String(id);
-    if (!isJobId(text)) throw new InvalidOptionError(`cancel: job id must be an integer from 0 to ${MAX_JOB_ID}, got ${JSON.stringify(text).slice(0, 40)}.`);
+    // A number past 2^53 has already lost digits: it may name another job.
+    if ((typeof id === 'number' && !Number.isSafeInteger(id)) || !isJobId(text)) throw new InvalidOptionError(`cancel: job id must be an integer from 0 to ${MAX_JOB_ID}, got ${JSON.stringify(text).slice(0, 40)}.`);
     return this.dialect.cancel(this.adapter.autocommit(), text, this.clock.sqlNow());
   }
 

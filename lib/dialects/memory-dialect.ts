@@ -234,15 +234,13 @@ export class MemoryDialect implements Dialect {
     return true;
   }
 
-  async release(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<number> {
-    const t = (now ?? new Date()).getTime();
+  async release(db: DispatcherDb, fences: readonly Fence[], _now: Date | null): Promise<number> {
     let n = 0;
     for (const f of fences) {
       const r = this.#fenced(db.autocommit, f);
       if (!r) continue;
       enter(r, 'available');
       r.attempt -= 1;
-      r.runAt = t;
       r.leaseExpiresAt = null;
       n++;
     }

@@ -342,11 +342,12 @@ export abstract class SqlDialect implements Dialect {
     return (await db.autocommit.execute(sql, b.params)) === 1;
   }
 
-  async release(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<number> {
+  async release(db: DispatcherDb, fences: readonly Fence[], _now: Date | null): Promise<number> {
     if (fences.length === 0) return 0;
     const b = this.builder();
+    // run_at stays: the job was due when it was claimed, so it keeps its place (as a rescue does).
     const sql =
-      `UPDATE ${this.t} SET state = 'available', attempt = attempt - 1, run_at = ${b.now(now)}, lease_expires_at = NULL, ${this.keyOn('available')} ` +
+      `UPDATE ${this.t} SET state = 'available', attempt = attempt - 1, lease_expires_at = NULL, ${this.keyOn('available')} ` +
       `WHERE ${this.fenceWhere(b, fences)}`;
     return db.autocommit.execute(sql, b.params);
   }

@@ -349,6 +349,8 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
         ['completed', 1],
         ['available', 0], // released without using up an attempt
       ]);
+      // It keeps its place in the claim order: run_at is still the enqueue time, not the stop.
+      expect(rows[1]!.runAtMs).toBe(Date.UTC(2030, 7, 1));
     });
 
     test('a handler can snooze (attempt not counted), cancel or discard its job', async () => {

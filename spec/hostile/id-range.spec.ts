@@ -188,6 +188,8 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
     // clamped onto the last job on MariaDB and SQLite).
     await expect(jobs.cancel('9223372036854775808')).rejects.toBeInstanceOf(InvalidOptionError);
     await expect(jobs.cancel('99999999999999999999')).rejects.toBeInstanceOf(InvalidOptionError);
+    // A number past 2^53 has already lost its last digits before it reaches us: refused, not rounded.
+    await expect(jobs.cancel(2 ** 53 + 2)).rejects.toBeInstanceOf(InvalidOptionError);
     expect(await cli(['cancel', '9223372036854775808', ...on])).toMatchObject({ code: 2 });
     expect(await cli(['retry', '99999999999999999999', ...on])).toMatchObject({ code: 2 });
     expect((await listEnqueued(jobs, { queue: 'top' })).map((j) => j.state)).toEqual(['available', 'cancelled', 'available']);
