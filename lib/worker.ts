@@ -22,13 +22,13 @@ import { randomUUID } from 'node:crypto';
 import type { Clock, TimerHandle } from './clock.ts';
 import type { Jobs } from './client.ts';
 import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
-import { errorEntry } from './error-entry.ts';
+import { errorEntry, MAX_ERROR_MESSAGE, redactEntry, redactText } from './error-entry.ts';
 import { CancelJob, DiscardJob, JobTimeoutError, LeaseLostError, ShutdownError, SnoozeJob, StateError, UnknownJobKindError } from './errors.ts';
 import { TypedEmitter } from './events.ts';
 import type { ClaimedJob, Fence, JobErrorEntry } from './job.ts';
 import type { Listener } from './sql/executor.ts';
 import type { JobContext } from './job-definition.ts';
-import type { Logger } from './logger.ts';
+import { normalizeLogger, type Logger, type SafeLogger } from './logger.ts';
 import { PeriodicScheduler } from './cron/periodic-scheduler.ts';
 import type { PeriodicJob } from './cron/periodic-job.ts';
 import { composeMiddleware, type JobMiddleware } from './middleware.ts';
@@ -85,7 +85,11 @@ export interface WorkOptions {
    * mask secrets a handler's error might carry. Job args are never stored there or logged.
    */
   redact?: (text: string) => string;
-  /** Where warnings and errors go. Default `console`. */
+  /**
+   * Where warnings and errors go. Default: one line per event on the console (stacks only with
+   * `NODE_DEBUG=concordia`). Missing `warn`/`error` methods fall back to that default, missing
+   * `debug`/`info` do nothing, and a logger that throws is ignored.
+   */
   logger?: Logger;
   /**
    * Periodic jobs this worker enqueues at each slot of their schedule (see `periodic()`); any
@@ -178,7 +182,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   readonly #leaseMs: number;
   readonly #heartbeatMs: number;
   readonly #rescueMs: number;
-  readonly #logger: Logger;
+  readonly #logger: SafeLogger;
   readonly #redact: ((text: string) => string) | undefined;
   readonly #retention: { state: 'completed' | 'cancelled' | 'discarded'; olderThanMs: number }[];
   readonly #pruneMs: number;
@@ -233,7 +237,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.#heartbeatMs = assertInt('heartbeatMs', o.heartbeatMs ?? Math.min(10_000, Math.floor(this.#leaseMs / 3)), 10, this.#leaseMs - 1);
     this.#rescueMs = assertInt('rescueIntervalMs', o.rescueIntervalMs ?? 15_000, 10, 86_400_000);
     this.id = assertName('worker id', o.workerId ?? `${hostname().replace(/[^A-Za-z0-9_.:-]/g, '-').slice(0, 60) || 'host'}:${process.pid}:${randomUUID().slice(0, 8)}`);
-    this.#logger = o.logger ?? console;
+    this.#logger = normalizeLogger(o.logger);
     this.#redact = o.redact;
     this.#scheduler = o.periodic === undefined ? null : new PeriodicScheduler(jobs, o.periodic, this.#clock, this.#logger);
     const r = o.retention === false ? null : (o.retention ?? {});
@@ -309,19 +313,17 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     return { id: job.id, kind: job.kind, queue: job.queue, attempt: job.attempt, maxAttempts: job.maxAttempts };
   }
 
+  /** Reports a failed database call: an event, and one log line. Never throws. */
   #report(operation: string, error: unknown): void {
     this.emit('db-error', { operation, error });
-    const logged = this.#redact ? this.#redact(error instanceof Error ? error.message : String(error)) : error;
+    let logged: unknown = error;
+    if (this.#redact) logged = redactText(this.#redact, errorEntry(error, undefined, new Date(0)).message, MAX_ERROR_MESSAGE);
     this.#logger.error(`concordia: ${operation} failed; will retry`, { workerId: this.id, error: logged });
   }
 
-  /** Applies the `redact` option to a stored error entry. */
+  /** Applies the `redact` option to a stored error entry; a throwing redact withholds the text. */
   #redacted(entry: JobErrorEntry): JobErrorEntry {
-    const redact = this.#redact;
-    if (!redact) return entry;
-    const out: JobErrorEntry = { ...entry, message: redact(entry.message) };
-    if (entry.stack !== undefined) out.stack = redact(entry.stack);
-    return out;
+    return redactEntry(entry, this.#redact);
   }
 
   /** Sleeps `ms` of clock time, or until {@link Worker.wake}. */
@@ -570,9 +572,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       entry.decided = true;
       if (outcome.ok && entry.completedInTx) this.emit('job:completed', { job: entry.info, durationMs: performance.now() - startedAt });
       else if (outcome.ok) this.#queueCompletion(entry, performance.now() - startedAt);
-      else if (outcome.error instanceof SnoozeJob) await this.#snooze(entry, outcome.error.delayMs);
-      else if (outcome.error instanceof CancelJob) await this.#end(entry, outcome.error, 'cancelled');
-      else if (outcome.error instanceof DiscardJob) await this.#end(entry, outcome.error, 'discarded');
+      else if (isA(outcome.error, SnoozeJob)) await this.#snooze(entry, outcome.error.delayMs);
+      else if (isA(outcome.error, CancelJob)) await this.#end(entry, outcome.error, 'cancelled');
+      else if (isA(outcome.error, DiscardJob)) await this.#end(entry, outcome.error, 'discarded');
       else await this.#fail(entry, outcome.error);
     }
     // The slot stays taken until the handler really returns: a timed-out handler that ignores
@@ -665,10 +667,15 @@ export class Worker extends TypedEmitter<WorkerEvents> {
 
   /** Writes a failure; undefined when the database could not be reached (logged). */
   async #record(entry: InFlight, error: unknown, to: 'available' | 'discarded' | 'cancelled', delayMs: number, reason: string | undefined): Promise<boolean | undefined> {
-    const errorJson = JSON.stringify(this.#redacted(errorEntry(error, entry.job.attempt, this.#clock.now(), reason)));
+    const at = this.#clock.now();
+    const errorJson = JSON.stringify(this.#redacted(errorEntry(error, entry.job.attempt, at, reason)));
+    // If the database keeps refusing the entry itself (a limit we did not foresee), the outcome
+    // still matters more than the details: later tries store a plain note instead.
+    const plainJson = JSON.stringify({ at: at.toISOString(), attempt: entry.job.attempt, message: '[the error could not be stored; see the worker log]', ...(reason === undefined ? {} : { reason }) });
+    let tries = 0;
     try {
       return await this.#persist('fail', () =>
-        this.#dialect.fail(this.#db, { id: entry.job.id, token: entry.job.leaseToken, to, delayMs, errorJson, now: this.#clock.sqlNow() }),
+        this.#dialect.fail(this.#db, { id: entry.job.id, token: entry.job.leaseToken, to, delayMs, errorJson: ++tries > 3 ? plainJson : errorJson, now: this.#clock.sqlNow() }),
       );
     } catch (dbError) {
       this.#report('fail (gave up; the lease will expire and the job will be rescued)', dbError);
@@ -870,6 +877,15 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** `await using worker = await jobs.work()` stops it at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
+  }
+}
+
+/** `instanceof` that answers false instead of throwing (a Proxy's getPrototypeOf trap may throw). */
+function isA<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
   }
 }
 
