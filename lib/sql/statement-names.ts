@@ -9,6 +9,7 @@
  *
  * @internal
  */
+import { createHash } from 'node:crypto';
 import { defineExecutor, type Executor, type SqlParam, type SqlRow } from './executor.ts';
 
 /** How many distinct texts get a name; past it, new texts run unnamed (the engine uses a few dozen). */
@@ -21,8 +22,11 @@ export const MAX_NAMED_STATEMENTS = 500;
 export const MAX_NAMED_LENGTH = 8_000;
 
 /**
- * Hands out a stable name per statement text, in first-seen order, up to {@link MAX_NAMED_STATEMENTS}.
- * A name is only ever given to one text, which node-postgres requires per connection.
+ * Hands out a name per statement text, derived from a hash of the text, up to
+ * {@link MAX_NAMED_STATEMENTS} texts. node-postgres refuses a name that one connection already
+ * prepared for a different text ("Prepared statements must be unique"); a name taken from the
+ * text itself can only ever mean that text, so any number of adapters (two tables over one
+ * pool, say) can share a pool's connections.
  */
 export class StatementNames {
   readonly #names = new Map<string, string>();
@@ -36,7 +40,9 @@ export class StatementNames {
   nameOf(sql: string): string | undefined {
     let name = this.#names.get(sql);
     if (name === undefined && this.#names.size < MAX_NAMED_STATEMENTS && sql.length <= MAX_NAMED_LENGTH) {
-      name = `${this.#prefix}_${this.#names.size + 1}`;
+      // 120 bits of SHA-256: a collision between two of a few hundred texts is out of reach.
+      // The name stays well under PostgreSQL's 63-byte identifier limit.
+      name = `${this.#prefix}_${createHash('sha256').update(sql).digest('base64url').slice(0, 20)}`;
       this.#names.set(sql, name);
     }
     return name;

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { knexAdapter } from '../../adapters/knex/knex-adapter.ts';
 import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
 import { prismaAdapter } from '../../adapters/prisma/prisma-adapter.ts';
-import { createJobs, defineJob, type Adapter } from '../../lib/index.ts';
+import { createJobs, defineJob, silentLogger, type Adapter } from '../../lib/index.ts';
 import { ddl, isReachable, PG_URL, uniqueTable } from '../support/databases.ts';
 import { openPrismaClient } from '../support/prisma-harness.ts';
 
@@ -86,6 +86,39 @@ describe.skipIf(!reachable)('PostgreSQL prepared statements', () => {
       } finally {
         await knex.destroy();
       }
+    }
+  });
+
+  it('pg and knex: two adapters over one pool (two tables) share its connection without a name clash', async () => {
+    const other = uniqueTable('prep2');
+    for (const stmt of ddl('postgres', other)) await admin.query(stmt);
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 1 });
+    const knex = knexFactory({ client: 'pg', connection: PG_URL, pool: { min: 0, max: 1 } });
+    try {
+      for (const [label, make] of [
+        ['pg', () => pgAdapter(pool) as Adapter<unknown>],
+        ['knex', () => knexAdapter(knex) as Adapter<unknown>],
+      ] as const) {
+        // Each drain prepares its statements on the one connection; the second adapter's texts
+        // name another table, so before names came from the text they clashed with the first's.
+        for (const t of [table, other]) {
+          const jobs = createJobs({ adapter: make(), table: t, jobs: [noop] });
+          await jobs.enqueueManyAutocommit([noop({ n: 1 }), noop({ n: 2 })]);
+          const worker = jobs.createWorker({ listen: false, pollIntervalMs: 20, logger: silentLogger });
+          const errors: unknown[] = [];
+          worker.on('db-error', ({ error }) => errors.push(error));
+          let done = 0;
+          const finished = new Promise<void>((resolve) => worker.on('job:completed', () => void (++done === 2 && resolve())));
+          await worker.start();
+          await finished;
+          await worker.stop();
+          expect({ label, table: t, errors: errors.map(String) }).toEqual({ label, table: t, errors: [] });
+        }
+      }
+    } finally {
+      await pool.end();
+      await knex.destroy();
+      await admin.query(`DROP TABLE IF EXISTS ${other}`);
     }
   });
 
