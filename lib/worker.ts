@@ -637,8 +637,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   async #snooze(entry: InFlight, delayMs: number): Promise<void> {
     const job = entry.job;
     try {
+      let tries = 0;
       const held = await this.#persist('snooze', () =>
-        this.#dialect.fail(this.#db, { id: job.id, token: job.leaseToken, to: 'available', delayMs, errorJson: null, refundAttempt: true, now: this.#clock.sqlNow() }),
+        this.#dialect.fail(this.#db, { id: job.id, token: job.leaseToken, to: 'available', delayMs, errorJson: null, refundAttempt: true, now: this.#clock.sqlNow(), retried: ++tries > 1 }),
       );
       if (held) this.emit('job:snoozed', { job: entry.info, delayMs });
       else this.emit('job:lease-lost', { job: entry.info, during: 'fail' });
@@ -675,7 +676,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     let tries = 0;
     try {
       return await this.#persist('fail', () =>
-        this.#dialect.fail(this.#db, { id: entry.job.id, token: entry.job.leaseToken, to, delayMs, errorJson: ++tries > 3 ? plainJson : errorJson, now: this.#clock.sqlNow() }),
+        this.#dialect.fail(this.#db, { id: entry.job.id, token: entry.job.leaseToken, to, delayMs, errorJson: ++tries > 3 ? plainJson : errorJson, now: this.#clock.sqlNow(), retried: tries > 1 }),
       );
     } catch (dbError) {
       this.#report('fail (gave up; the lease will expire and the job will be rescued)', dbError);

@@ -20,19 +20,35 @@ function executorFor(q: Queryable): Executor {
   });
 }
 
-/** BEGIN … COMMIT on a pooled client, ROLLBACK on any throw. */
+/**
+ * BEGIN … COMMIT on a pooled client, ROLLBACK on any throw.
+ *
+ * While checked out, a client has no 'error' listener of the pool's (pg-pool only listens on
+ * idle clients), and an EventEmitter 'error' without a listener crashes the process. A server
+ * that ends the connection mid-transaction (restart, failover, pg_terminate_backend,
+ * idle_in_transaction_session_timeout) emits exactly that, so the client carries a listener of
+ * ours for as long as we hold it. The failing query rejects on its own; the listener only keeps
+ * the event from being fatal, and the broken client is destroyed instead of returned to the pool.
+ */
 async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (error: Error): void => {
+    broken ??= error;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const out = await fn(client);
     await client.query('COMMIT');
     return out;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    if (!broken) await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
-    client.release();
+    client.off('error', onError);
+    // release(error) makes the pool discard the client rather than hand out a dead connection.
+    client.release(broken);
   }
 }
 

@@ -38,6 +38,12 @@ export interface FailParams extends Fence {
   /** Give the attempt back (a snooze is not a failure). */
   refundAttempt?: boolean;
   now: Date | null;
+  /**
+   * An earlier try of this same write failed without an answer (a lost connection): if this one
+   * matches nothing, the earlier one may have committed, so a row found in `to` under this
+   * fence's token counts as written.
+   */
+  retried?: boolean;
 }
 
 export interface PruneParams {

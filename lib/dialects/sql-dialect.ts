@@ -252,6 +252,12 @@ export abstract class SqlDialect implements Dialect {
   /**
    * Runs a fenced UPDATE over many jobs and returns the ids it changed. Without UPDATE …
    * RETURNING (MariaDB), a short count check decides whether a follow-up read is needed.
+   *
+   * A completion also counts rows it finds already completed under its own lease token: when
+   * an earlier try of the same completion committed but its acknowledgement was lost (the
+   * connection dropped after COMMIT), the retry matches nothing, and without this the worker
+   * would report a lease lost for a job it did complete. No other write sets `completed`
+   * while keeping a token, and a token belongs to one claim, so such a row is this completion's.
    */
   protected async fencedUpdate(
     db: DispatcherDb,
@@ -261,22 +267,32 @@ export abstract class SqlDialect implements Dialect {
     resultState: 'completed' | 'running',
   ): Promise<Set<string>> {
     if (fences.length === 0) return new Set();
+    void name;
     const b = this.builder();
     const assignments = set(b);
     const where = this.fenceWhere(b, fences);
     const sql = `UPDATE ${this.t} SET ${assignments} WHERE ${where}`;
+    let changed: Set<string>;
     if (this.f.updateReturning) {
       const rows = await db.autocommit.query(`${sql} RETURNING ${this.f.idText('id')} AS id`, b.params);
-      return new Set(rows.map((r) => toStr(r['id'])));
+      changed = new Set(rows.map((r) => toStr(r['id'])));
+      if (changed.size === fences.length || resultState !== 'completed') return changed;
+    } else {
+      const count = await db.autocommit.execute(sql, b.params);
+      if (count === fences.length) return new Set(fences.map((x) => x.id));
+      changed = new Set();
     }
-    const count = await db.autocommit.execute(sql, b.params);
-    if (count === fences.length) return new Set(fences.map((x) => x.id));
     // Some fences failed: the rows that now carry our token in the target state are ours.
+    const missing = fences.filter((x) => !changed.has(x.id));
+    for (const id of await this.heldIn(db, missing, resultState)) changed.add(id);
+    return changed;
+  }
+
+  /** The ids among `fences` whose row carries the fence's token in `state`. */
+  protected async heldIn(db: DispatcherDb, fences: readonly Fence[], state: 'completed' | 'running'): Promise<string[]> {
     const v = this.builder();
-    const check = `SELECT ${this.f.idText('id')} AS id FROM ${this.t} WHERE id IN (${v.list(fences.map((x) => x.id))}) AND lease_token IN (${v.list([...new Set(fences.map((x) => x.token))])}) AND state = '${resultState}'`;
-    const rows = await db.autocommit.query(check, v.params);
-    void name;
-    return new Set(rows.map((r) => toStr(r['id'])));
+    const check = `SELECT ${this.f.idText('id')} AS id FROM ${this.t} WHERE id IN (${v.list(fences.map((x) => x.id))}) AND lease_token IN (${v.list([...new Set(fences.map((x) => x.token))])}) AND state = '${state}'`;
+    return (await db.autocommit.query(check, v.params)).map((r) => toStr(r['id']));
   }
 
   complete(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<Set<string>> {
@@ -339,7 +355,13 @@ export abstract class SqlDialect implements Dialect {
           `${this.keyOn(p.to === 'cancelled' ? 'cancelled' : 'discarded')}${errors()}`;
     // MariaDB evaluates SET left to right; each assignment reads only its own column, so order is safe.
     const sql = `UPDATE ${this.t} SET ${set} WHERE id = ${b.p(p.id)} AND lease_token = ${b.p(p.token)} AND ${this.isRunning}`;
-    return (await db.autocommit.execute(sql, b.params)) === 1;
+    if ((await db.autocommit.execute(sql, b.params)) === 1) return true;
+    if (!p.retried) return false;
+    // Only after a try whose answer was lost: the row in the target state under our token is
+    // that try's write (a rescue in between could look the same, but it needs our lease to have
+    // expired while we were still retrying, and would then have recorded the job too).
+    const rows = await db.autocommit.query(`SELECT id FROM ${this.t} WHERE id = ? AND lease_token = ? AND state = ?`, [p.id, p.token, p.to]);
+    return rows.length === 1;
   }
 
   async release(db: DispatcherDb, fences: readonly Fence[], _now: Date | null): Promise<number> {
