@@ -133,6 +133,12 @@ export interface WorkerEvents {
   'job:snoozed': { job: JobInfo; delayMs: number };
   /** The handler threw {@link CancelJob}. */
   'job:cancelled': { job: JobInfo; reason: string };
+  /**
+   * A handler timed out and, a second after its signal was aborted, still has not returned: it
+   * ignores its signal. Its outcome is recorded, but its slot stays taken until it returns (see
+   * {@link Worker.stalled}).
+   */
+  'job:stalled': { job: JobInfo; timeoutMs: number };
   /** Finished jobs deleted by retention. */
   'jobs:pruned': { count: number };
   /** The job's outcome was not recorded: its lease had expired and it was rescued or re-claimed. */
@@ -161,6 +167,8 @@ interface InFlight {
   completedInTx?: boolean;
 }
 
+/** How long a timed-out handler may take to honour its aborted signal before it counts as stalled. */
+const STALL_GRACE_MS = 1000;
 const RESCUE_BATCH = 1000;
 const COMPLETE_BATCH = 1000;
 const PRUNE_BATCH = 1000;
@@ -217,6 +225,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   #flushing: Promise<void> | null = null;
   readonly #timers = new Set<TimerHandle>();
   #stopping: Promise<void> | null = null;
+  #stalled = 0;
 
   /** @internal Use {@link Jobs.work} or {@link Jobs.createWorker}. */
   constructor(jobs: Jobs<unknown>, o: WorkOptions) {
@@ -278,6 +287,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Number of handlers running now. */
   get running(): number {
     return this.#inflight.size;
+  }
+
+  /**
+   * Handlers that timed out and still run, ignoring their aborted signal (`job:stalled`). Each
+   * keeps its slot until it returns, so `concurrency - stalled` is what this worker can still run.
+   */
+  get stalled(): number {
+    return this.#stalled;
   }
 
   /** Checks the database version and schema, then starts claiming. Throws a typed error if the table is missing. */
@@ -549,7 +566,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       }),
     );
     const timeoutMs = definition.defaults.timeoutMs;
+    let settled = false;
+    handling.then(
+      () => void (settled = true),
+      () => void (settled = true),
+    );
     let timer: TimerHandle | undefined;
+    let stallTimer: TimerHandle | undefined;
+    let stalled = false;
     const outcome = await new Promise<{ ok: true } | { ok: false; error: unknown }>((resolve) => {
       handling.then(
         () => resolve({ ok: true }),
@@ -560,6 +584,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
           const error = new JobTimeoutError(timeoutMs);
           entry.controller.abort(error);
           resolve({ ok: false, error });
+          stallTimer = this.#clock.setTimeout(() => {
+            this.#timers.delete(stallTimer!);
+            if (settled) return;
+            stalled = true;
+            this.#stalled++;
+            this.emit('job:stalled', { job: entry.info, timeoutMs });
+          }, STALL_GRACE_MS);
+          this.#timers.add(stallTimer);
         }, timeoutMs);
         this.#timers.add(timer);
       }
@@ -580,6 +612,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     // The slot stays taken until the handler really returns: a timed-out handler that ignores
     // its signal still holds resources, and counting it keeps `concurrency` honest.
     await handling.catch(() => {});
+    if (stallTimer !== undefined) {
+      this.#clock.clearTimeout(stallTimer);
+      this.#timers.delete(stallTimer);
+    }
+    if (stalled) this.#stalled--;
   }
 
   /**
