@@ -301,6 +301,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new StateError('This worker was already started.');
     await this.#dialect.verify(this.#db.autocommit);
+    try {
+      for (const warning of this.#jobs.adapter.setupWarnings?.() ?? []) this.#logger.warn(`concordia: ${warning}`, { workerId: this.id });
+    } catch {
+      // A setup check must never keep a worker from starting.
+    }
     this.#state = 'running';
     this.emit('started', { workerId: this.id, queues: this.#queues });
     this.#loopDone = this.#loop();

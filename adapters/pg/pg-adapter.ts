@@ -60,6 +60,9 @@ function poolExecutorFor(pool: Pool, prepare: boolean): Executor {
   return prepare ? preparingPgExecutor((query) => pool.query(query)) : executorFor(pool);
 }
 
+/** Pools already warned about a missing 'error' listener. */
+const warnedPools = new WeakSet<Pool>();
+
 /** Options of {@link pgAdapter}. */
 export interface PgAdapterOptions {
   /**
@@ -136,6 +139,16 @@ export function pgAdapter(pool: Pool, options: PgAdapterOptions = {}): Adapter<P
           await client.end().catch(() => {});
         },
       };
+    },
+    setupWarnings() {
+      // An idle pooled connection that the server ends (restart, failover, idle timeout) emits
+      // 'error' on the pool; without a listener that is an uncaught exception. Warn once per pool.
+      if (pool.listenerCount('error') > 0 || warnedPools.has(pool)) return [];
+      warnedPools.add(pool);
+      return [
+        "pgAdapter: the pool has no 'error' listener. An idle connection ended by the server (restart, failover, " +
+          "idle timeout) then crashes the process. Add pool.on('error', (err) => log(err)); see the README, \"Delivery guarantees\".",
+      ];
     },
     transaction: (fn) => inTransaction(pool, (client) => fn(executorFor(client))),
     userTransaction: (fn) => inTransaction(pool, fn),

@@ -82,6 +82,12 @@ export interface Adapter<Tx> {
    * `onNotification` with each payload. `onError` reports a lost connection; the worker then
    * closes this listener and opens a new one. Adapters without it simply poll.
    */
+  /**
+   * Optional: problems with how the driver is set up that the adapter can see, as sentences
+   * (e.g. a `pg` pool without an `'error'` listener). A worker logs them once as warnings when
+   * it starts.
+   */
+  setupWarnings?(): string[];
   listen?(channel: string, onNotification: (payload: string) => void, onError: (error: unknown) => void): Promise<Listener>;
 }
 
