@@ -387,12 +387,15 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const tick = (): void => {
       this.#timers.delete(timer);
       if (this.#state !== 'running') return;
-      void fn().finally(() => {
-        if (this.#state === 'running') {
-          timer = this.#clock.setTimeout(tick, ms);
-          this.#timers.add(timer);
-        }
-      });
+      // Each task reports its own failures; the catch is the last line against an unhandled rejection.
+      void fn()
+        .catch((error: unknown) => this.#logger.error('concordia: unexpected error in a periodic task', { workerId: this.id, error }))
+        .finally(() => {
+          if (this.#state === 'running') {
+            timer = this.#clock.setTimeout(tick, ms);
+            this.#timers.add(timer);
+          }
+        });
     };
     let timer = this.#clock.setTimeout(tick, ms);
     this.#timers.add(timer);

@@ -7,11 +7,12 @@
  * the worker keeps running other jobs, and nothing escapes as an unhandled rejection or an
  * uncaught exception.
  */
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createJobs, defineJob, silentLogger, type Jobs, type Worker } from '../../lib/index.ts';
 import type { Adapter, Executor } from '../../lib/sql/executor.ts';
-import { isReachable, PG_URL, type Db } from '../support/databases.ts';
+import { isReachable, MYSQL_URL, PG_URL, type Db } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
 import { betterSqlite3Harness, mysql2Harness, pgHarness } from '../support/harnesses.ts';
 
@@ -123,6 +124,48 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: connection fau
     expect(row?.state).toBe('discarded');
     expect(row?.errors?.map((e) => e.message)).toEqual(['the real failure']);
     expect(escaped).toEqual([]);
+  });
+
+  it.skipIf(db !== 'mysql')('MariaDB: a transactional handler whose connection the server kills does not crash the worker; the failure is recorded', async (ctx) => {
+    if (!available) return ctx.skip();
+    const admin = await mysql.createConnection({ uri: MYSQL_URL });
+    try {
+      const killed = defineJob<{ n: number }>('fault_tx_killed_my', {
+        transactional: true,
+        maxAttempts: 1,
+        handler: async (_args, jobCtx) => {
+          const tx = jobCtx.tx as mysql.PoolConnection;
+          const [rows] = await tx.query('SELECT CONNECTION_ID() AS id');
+          const id = Number((rows as { id: number }[])[0]!.id);
+          const core = (tx as unknown as { connection: NodeJS.EventEmitter }).connection;
+          const ended = new Promise<void>((resolve) => {
+            core.once('end', () => resolve());
+            core.once('error', () => resolve());
+          });
+          // Our own connection only.
+          await admin.query(`KILL ${id}`);
+          await ended;
+        },
+      });
+      const after = defineJob<{ n: number }>('fault_tx_after_my', { handler: async () => {} });
+      const jobs = createJobs({ adapter: h!.adapter, table: h!.table, jobs: [killed, after] }) as Jobs<unknown>;
+      const killedId = await jobs.enqueueAutocommit(killed({ n: 1 }), { queue: 'tx_killed_my' });
+      const worker = jobs.createWorker({ queues: ['tx_killed_my'], pollIntervalMs: 20, concurrency: 1, logger: silentLogger });
+      workers.push(worker);
+      const discarded = worker.next('job:discarded');
+      await worker.start();
+      await discarded;
+      const completed = worker.next('job:completed');
+      const afterId = await jobs.enqueueAutocommit(after({ n: 2 }), { queue: 'tx_killed_my' });
+      await completed;
+      const rows = new Map((await h!.rows()).map((r) => [r.id, r]));
+      expect(rows.get(killedId)?.state).toBe('discarded');
+      expect(rows.get(afterId)?.state).toBe('completed');
+      expect(worker.state).toBe('running');
+      expect(escaped).toEqual([]);
+    } finally {
+      await admin.end();
+    }
   });
 
   it.skipIf(db !== 'postgres')('a transactional handler whose connection the server ends does not crash the worker; the failure is recorded', async (ctx) => {
