@@ -6,7 +6,7 @@
 import { systemClock, type Clock } from './clock.ts';
 import { dialectFor } from './dialects/index.ts';
 import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
-import { InvalidOptionError } from './errors.ts';
+import { InvalidOptionError, UnknownJobKindError } from './errors.ts';
 import type { InsertRow, UniqueInsertRow } from './job.ts';
 import { isJobId, MAX_JOB_ID } from './job-id.ts';
 import type { AnyJobDefinition, AnyJobRequest, EnqueueOptions, JobRequest } from './job-definition.ts';
@@ -40,6 +40,14 @@ export interface CreateJobsOptions<Tx> {
   notify?: boolean;
   /** Observers of every enqueue (tracing, metrics, auditing); see {@link EnqueueHook}. */
   onEnqueue?: readonly EnqueueHook[];
+  /**
+   * Refuse to enqueue a kind that is not among `jobs`: the call throws `UnknownJobKindError`
+   * before anything is sent, so the caller's transaction is untouched. Default false, because
+   * a process that only enqueues (a web server whose workers run elsewhere) may not register
+   * every handler. A worker discards jobs of kinds it has no handler for (reason `unknown_kind`),
+   * so turn this on where the enqueuing process knows every kind.
+   */
+  rejectUnknownKinds?: boolean;
 }
 
 /** A job about to be inserted, as an {@link EnqueueHook} sees it. */
@@ -88,6 +96,7 @@ export class Jobs<Tx> {
   readonly dialect: Dialect;
   readonly #registry: ReadonlyMap<string, AnyJobDefinition>;
   readonly #hooks: readonly EnqueueHook[];
+  readonly #rejectUnknownKinds: boolean;
   /** Workers started by this client, woken after an autocommit enqueue in this process. */
   readonly #workers = new Set<Worker>();
 
@@ -112,6 +121,7 @@ export class Jobs<Tx> {
     }
     this.#registry = registry;
     this.#hooks = [...(options.onEnqueue ?? [])];
+    this.#rejectUnknownKinds = options.rejectUnknownKinds === true;
   }
 
   /** The registered definitions by kind. */
@@ -125,6 +135,12 @@ export class Jobs<Tx> {
     const resolved = requests.map((request) => {
       if (!request || typeof request.definition !== 'function') {
         throw new InvalidOptionError('enqueue: pass a job request built by a definition, e.g. sendEmail({ orderId }).');
+      }
+      if (this.#rejectUnknownKinds && !this.#registry.has(request.kind)) {
+        throw new UnknownJobKindError(
+          request.kind,
+          `enqueue: job kind "${String(request.kind)}" is not among this client's \`jobs\` (rejectUnknownKinds is on); register its definition in createJobs({ jobs }).`,
+        );
       }
       const defaults = request.definition.defaults;
       const o: EnqueueOptions = { ...request.options, ...extra };

@@ -39,6 +39,11 @@ export class TypedEmitter<E extends object> {
     });
   }
 
+  /** Whether anyone subscribes to `event` now. */
+  protected hasListeners(event: keyof E): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  }
+
   protected emit<K extends keyof E>(event: K, payload: E[K]): void {
     const set = this.#listeners.get(event);
     if (!set) return;

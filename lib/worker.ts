@@ -149,8 +149,13 @@ export interface WorkerEvents {
   stopping: { running: number };
   /** The LISTEN connection is up (again); `reconnects` counts how often it was re-opened. */
   listening: { reconnects: number };
-  /** A claim found fewer due jobs than free slots. */
-  idle: { running: number };
+  /**
+   * The worker is idle: a claim found no due job in its queues (paused queues excepted), no
+   * handler of this worker is running and every outcome has been written. Emitted after each
+   * such claim, so about once per `pollIntervalMs` while the queues stay empty. Jobs scheduled
+   * for later do not count. See {@link Worker.drained}.
+   */
+  idle: { running: 0 };
   /** A database call failed; the worker keeps going and retries. */
   'db-error': { operation: string; error: unknown };
   stopped: Record<string, never>;
@@ -226,6 +231,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   readonly #timers = new Set<TimerHandle>();
   #stopping: Promise<void> | null = null;
   #stalled = 0;
+  /** Claim rounds started so far; a drained() waiter needs a round that began after its call. */
+  #rounds = 0;
+  /** Callers of drained(): resolved by the first idle round numbered above `after`. */
+  #drainWaiters: { after: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  /** The loop sleeps after a claim that came back short. */
+  #idleSleep = false;
+  /** Kinds without a handler already logged, so each is warned about once. */
+  readonly #unknownKinds = new Set<string>();
 
   /** @internal Use {@link Jobs.work} or {@link Jobs.createWorker}. */
   constructor(jobs: Jobs<unknown>, o: WorkOptions) {
@@ -409,9 +422,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         await this.#waitForSlot();
         continue;
       }
-      let round: { claimed: ClaimedJob[]; requested: number; allPaused?: boolean };
+      let round: { claimed: ClaimedJob[]; requested: number; allPaused?: boolean; number: number };
       try {
-        round = await this.#claimRound(free);
+        const number = ++this.#rounds;
+        round = { ...(await this.#claimRound(free)), number };
         failures = 0;
       } catch (error) {
         failures++;
@@ -424,8 +438,10 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       // Every open queue with room sits at its own limit: only a finishing job makes room.
       if (round.requested === 0 && !round.allPaused) await this.#waitForSlot();
       else if (round.claimed.length < round.requested || round.allPaused) {
-        this.emit('idle', { running: this.#inflight.size });
+        if (round.claimed.length === 0 && this.#settled()) this.#becameIdle(round.number);
+        this.#idleSleep = true;
         await this.#wait(this.#idleWaitMs(round.claimed.length > 0));
+        this.#idleSleep = false;
       } else this.#idleRounds = 0;
     }
   }
@@ -440,6 +456,55 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (sawWork) this.#idleRounds = 0;
     if (this.#listener) return this.#pollMs;
     return Math.min(this.#pollMs, 25 * 2 ** Math.min(this.#idleRounds++, 16));
+  }
+
+  /** Nothing runs in this worker and every outcome has been written. */
+  #settled(): boolean {
+    return this.#inflight.size === 0 && this.#completions.length === 0 && this.#flushing === null;
+  }
+
+  #becameIdle(round: number): void {
+    this.emit('idle', { running: 0 });
+    const ready = this.#drainWaiters.filter((w) => w.after < round);
+    if (ready.length === 0) return;
+    this.#drainWaiters = this.#drainWaiters.filter((w) => w.after >= round);
+    for (const w of ready) w.resolve();
+  }
+
+  /**
+   * After the last running job's outcome is written while the loop sleeps after a short claim,
+   * whoever waits for idleness (a drained() caller, an `idle` listener) should not wait out the
+   * poll interval for the claim that proves the queues empty: ask for it now. That claim must
+   * be a fresh one, since the finished jobs may have left due work behind (a retry, a follow-up).
+   */
+  #settledWake(): void {
+    if (this.#idleSleep && this.#settled() && (this.#drainWaiters.length > 0 || this.hasListeners('idle'))) this.wake();
+  }
+
+  /**
+   * Resolves once this worker's queues are drained: a claim that started after this call found
+   * no due job in them (paused queues excepted), nothing runs in this worker and every outcome
+   * has been written. Jobs scheduled for later, or waiting out a retry delay, do not count; a
+   * failed job retried at once does, so it runs first. It wakes the worker, so it does not wait
+   * for the next poll. Rejects with {@link StateError} if the worker stops first. With several
+   * workers (or processes) on the same queues, another one may still be running a job: this
+   * speaks for this worker only.
+   *
+   * @example
+   * ```ts
+   * const worker = await jobs.work();
+   * await worker.drained(); // everything due has run
+   * await worker.stop();
+   * ```
+   */
+  drained(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      return Promise.reject(new StateError('drained(): this worker is stopping or stopped.'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.#drainWaiters.push({ after: this.#rounds, resolve, reject });
+      this.wake();
+    });
   }
 
   async #waitForSlot(): Promise<void> {
@@ -533,6 +598,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
         this.#runningByQueue.set(job.queue, (this.#runningByQueue.get(job.queue) ?? 1) - 1);
         this.#executions.delete(execution);
         if (this.#waitingForSlot) this.wake();
+        else this.#settledWake();
       });
     this.#executions.add(execution);
   }
@@ -541,6 +607,14 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const { job } = entry;
     const definition = this.#jobs.registry.get(job.kind);
     if (!definition) {
+      if (!this.#unknownKinds.has(job.kind)) {
+        this.#unknownKinds.add(job.kind);
+        this.#logger.warn(`concordia: no handler is registered for job kind "${job.kind}" in this worker; its jobs are discarded (reason unknown_kind). Logged once per kind.`, {
+          workerId: this.id,
+          kind: job.kind,
+          jobId: job.id,
+        });
+      }
       return this.#discard(entry, new UnknownJobKindError(job.kind, `No handler for kind "${job.kind}" in this worker; discarded.`), 'unknown_kind');
     }
     let args: unknown;
@@ -733,6 +807,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.#completions.push({ entry, durationMs });
     this.#flushing ??= this.#flush().finally(() => {
       this.#flushing = null;
+      this.#settledWake();
     });
   }
 
@@ -881,6 +956,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   async #stop(): Promise<void> {
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const w of waiters) w.reject(new StateError('drained(): the worker stopped before its queues were drained.'));
     if (this.#state === 'new' || this.#state === 'stopped') {
       this.#state = 'stopped';
       return;

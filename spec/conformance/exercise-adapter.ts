@@ -3,8 +3,8 @@
  * pair on the real database. Each `<adapter>.<db>.spec.ts` calls {@link exerciseAdapter} once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobs, defineJob, FakeClock, silentLogger, type Jobs, type JobContext, type Worker, type WorkOptions } from '../../lib/index.ts';
-import { CancelJob, DiscardJob, InvalidArgsError, InvalidIdentifierError, NotInTransactionError, SchemaMismatchError, SnoozeJob } from '../../lib/errors.ts';
+import { createJobs, defineJob, FakeClock, silentLogger, type Jobs, type JobContext, type JobDefinition, type Worker, type WorkOptions } from '../../lib/index.ts';
+import { CancelJob, DiscardJob, InvalidArgsError, InvalidIdentifierError, NotInTransactionError, SchemaMismatchError, SnoozeJob, StateError, UnknownJobKindError } from '../../lib/errors.ts';
 import { listEnqueued } from '../../lib/testing/index.ts';
 import { isReachable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
@@ -840,23 +840,96 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       });
       const jobs = client([ok, strict]);
       const unknown = await h.insertRaw({ kind: 'no_such_kind', argsJson: '{}' });
+      const unknownAgain = await h.insertRaw({ kind: 'no_such_kind', argsJson: '{}' });
       const notObject = await h.insertRaw({ kind: 'good_job', argsJson: '[1,2,3]' });
       const proto = await h.insertRaw({ kind: '__proto__', argsJson: '{}' });
       const badShape = await h.insertRaw({ kind: 'strict_args', argsJson: '{"n":"seven"}' });
       const fine = await jobs.enqueueAutocommit(ok({}), { queue: 'corrupt' });
-      const w = jobs.createWorker({ ...fast, queues: ['corrupt'] });
+      const warnings: { message: string; fields: Record<string, unknown> | undefined }[] = [];
+      const logger = { ...silentLogger, warn: (message: string, fields?: Record<string, unknown>) => void warnings.push({ message, fields }) };
+      const w = jobs.createWorker({ ...fast, queues: ['corrupt'], logger });
       started.push(w);
       const reasons: string[] = [];
       w.on('job:discarded', (e) => reasons.push(e.reason));
-      const discarded = count([w], 'job:discarded', 4);
+      const discarded = count([w], 'job:discarded', 5);
       const completed = w.next('job:completed');
       await w.start();
       await Promise.all([discarded, completed]);
-      expect(reasons.sort()).toEqual(['invalid_args', 'invalid_args', 'unknown_kind', 'unknown_kind']);
-      const rows = await rowsOf([unknown, notObject, proto, badShape, fine]);
-      expect(rows.map((r) => r.state)).toEqual(['discarded', 'discarded', 'discarded', 'discarded', 'completed']);
+      expect(reasons.sort()).toEqual(['invalid_args', 'invalid_args', 'unknown_kind', 'unknown_kind', 'unknown_kind']);
+      // One warning per unknown kind, however many of its jobs were discarded.
+      expect(warnings.map((x) => x.fields?.['kind']).sort()).toEqual(['__proto__', 'no_such_kind']);
+      expect(warnings[0]?.message).toMatch(/no handler is registered for job kind/);
+      const rows = await rowsOf([unknown, unknownAgain, notObject, proto, badShape, fine]);
+      expect(rows.map((r) => r.state)).toEqual(['discarded', 'discarded', 'discarded', 'discarded', 'discarded', 'completed']);
       expect(rows[0]?.errors?.[0]?.reason).toBe('unknown_kind');
-      expect(rows[3]?.errors?.[0]?.message).toContain('n must be a number');
+      expect(rows[4]?.errors?.[0]?.message).toContain('n must be a number');
+    });
+
+    test('rejectUnknownKinds: enqueue of an unregistered kind throws before anything is sent; the transaction goes on', async () => {
+      const known = defineJob('registered_kind', { handler: async () => {} });
+      const stray = defineJob('unregistered_kind', { handler: async () => {} });
+      const jobs = createJobs({ adapter: h.adapter, table: h.table, jobs: [known], rejectUnknownKinds: true }) as Jobs<unknown>;
+      const id = await h.inTransaction(async (tx) => {
+        const err = await jobs.enqueue(tx, stray({}), { queue: 'strict_kinds' }).then(() => null, (e: unknown) => e);
+        expect(err).toBeInstanceOf(UnknownJobKindError);
+        expect((err as UnknownJobKindError).kind).toBe('unregistered_kind');
+        await expect(jobs.enqueueMany(tx, [known({}), stray({})], { queue: 'strict_kinds' })).rejects.toBeInstanceOf(UnknownJobKindError);
+        return jobs.enqueue(tx, known({}), { queue: 'strict_kinds' });
+      });
+      await expect(jobs.enqueueAutocommit(stray({}), { queue: 'strict_kinds' })).rejects.toBeInstanceOf(UnknownJobKindError);
+      expect((await h.rows()).filter((r) => r.queue === 'strict_kinds').map((r) => [r.id, r.kind])).toEqual([[id, 'registered_kind']]);
+      // Off by default: a process that only enqueues need not register every handler.
+      await expect(client([known]).enqueueAutocommit(stray({}), { queue: 'lenient_kinds' })).resolves.toMatch(/^\d+$/);
+    });
+
+    test('idle and drained(): nothing due is left in the queues and nothing runs in this worker', async () => {
+      const gate = latch();
+      let running = 0;
+      const idleWhileRunning: number[] = [];
+      const slow = defineJob('drain_slow', {
+        handler: async () => {
+          running++;
+          await gate.wait;
+          running--;
+        },
+      });
+      let flakyRuns = 0;
+      const flaky = defineJob('drain_flaky', {
+        handler: async () => {
+          if (++flakyRuns === 1) throw new Error('first attempt fails; retried at once');
+        },
+      });
+      const chained: JobDefinition<{ n: number }> = defineJob('drain_chained', {
+        handler: async (a: { n: number }) => {
+          if (a.n === 0) await jobs.enqueueAutocommit(chained({ n: 1 }), { queue: 'drain' });
+        },
+      });
+      const jobs = client([slow, flaky, chained]);
+      await h.inTransaction(async (tx) => {
+        await jobs.enqueue(tx, slow({}), { queue: 'drain' });
+        await jobs.enqueue(tx, flaky({}), { queue: 'drain' });
+        await jobs.enqueue(tx, chained({ n: 0 }), { queue: 'drain' });
+      });
+      // An hour between polls and a slot to spare: the first claim comes back short while the
+      // slow job runs, and only wake-ups (never the poll) can finish the drain within the test.
+      const w = jobs.createWorker({ ...fast, queues: ['drain'], concurrency: 4, pollIntervalMs: 3_600_000, retryPolicy: { delayMs: () => 0 } });
+      started.push(w);
+      w.on('idle', () => {
+        if (running > 0) idleWhileRunning.push(running);
+      });
+      const slowStarted = w.next('job:started', (e) => e.job.kind === 'drain_slow');
+      await w.start();
+      await slowStarted;
+      const drained = w.drained();
+      expect(idleWhileRunning).toEqual([]);
+      gate.open();
+      await drained;
+      expect(idleWhileRunning).toEqual([]);
+      expect(w.running).toBe(0);
+      const rows = (await h.rows()).filter((r) => r.queue === 'drain');
+      expect(rows.map((r) => `${r.kind}:${r.state}`).sort()).toEqual(['drain_chained:completed', 'drain_chained:completed', 'drain_flaky:completed', 'drain_slow:completed']);
+      await w.stop();
+      await expect(w.drained()).rejects.toBeInstanceOf(StateError);
     });
 
     sqlTest('work() fails fast with a precise message when the table is missing or incomplete', async () => {
