@@ -915,7 +915,7 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       const w = jobs.createWorker({ ...fast, queues: ['drain'], concurrency: 4, pollIntervalMs: 3_600_000, retryPolicy: { delayMs: () => 0 } });
       started.push(w);
       w.on('idle', () => {
-        if (running > 0) idleWhileRunning.push(running);
+        if (running > 0 || w.running > 0) idleWhileRunning.push(Math.max(running, w.running));
       });
       const slowStarted = w.next('job:started', (e) => e.job.kind === 'drain_slow');
       await w.start();
