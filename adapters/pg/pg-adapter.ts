@@ -3,13 +3,13 @@
  *
  * @module concordia/pg
  */
-import type { Notification, Pool, PoolClient, QueryResult } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { NotInTransactionError } from '../../lib/errors.ts';
 import { defineExecutor, type Adapter, type Executor, type SqlParam } from '../../lib/sql/executor.ts';
 import { preparingPgExecutor } from '../../lib/sql/statement-names.ts';
+import { dedicatedClient, listenOn } from './pg-listen.ts';
 
 type Queryable = Pick<PoolClient, 'query'>;
-type PgListenClient = Pick<PoolClient, 'query' | 'on' | 'off'> & { connect(): Promise<void>; end(): Promise<void> };
 
 function executorFor(q: Queryable): Executor {
   return defineExecutor({
@@ -107,38 +107,10 @@ export function pgAdapter(pool: Pool, options: PgAdapterOptions = {}): Adapter<P
       return executorFor(client);
     },
     autocommit: () => autocommit,
-    async listen(channel, onNotification, onError) {
+    listen(channel, onNotification, onError) {
       // A connection of its own, outside the pool (LISTEN is per session and held for as long
       // as the worker runs; taking it from the pool would shrink the pool for everyone else).
-      const PgClient = (pool as unknown as { Client: new (options: unknown) => PgListenClient }).Client;
-      const client = new PgClient((pool as unknown as { options: unknown }).options);
-      await client.connect();
-      let closed = false;
-      const onNotify = (msg: Notification): void => {
-        if (msg.channel === channel) onNotification(msg.payload ?? '');
-      };
-      const onClientError = (error: unknown): void => {
-        if (!closed) onError(error);
-      };
-      client.on('notification', onNotify);
-      client.on('error', onClientError);
-      client.on('end', () => onClientError(new Error('LISTEN connection ended')));
-      try {
-        // `channel` comes from a validated table name; identifiers cannot be bound.
-        await client.query(`LISTEN "${channel}"`);
-      } catch (error) {
-        closed = true;
-        await client.end().catch(() => {});
-        throw error;
-      }
-      return {
-        async close() {
-          if (closed) return;
-          closed = true;
-          client.off('notification', onNotify);
-          await client.end().catch(() => {});
-        },
-      };
+      return listenOn(dedicatedClient(pool), channel, onNotification, onError);
     },
     setupWarnings() {
       // An idle pooled connection that the server ends (restart, failover, idle timeout) emits

@@ -8,9 +8,11 @@
  *
  * @module concordia/prisma
  */
+import type { Pool } from 'pg';
 import { InvalidOptionError, NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
 import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
 import { StatementNames } from '../../lib/sql/statement-names.ts';
+import { dedicatedClient, listenOn, type PgListenClient } from '../pg/pg-listen.ts';
 
 /**
  * What Concordia calls on a Prisma transaction client (`tx` in `prisma.$transaction(async (tx) => …)`).
@@ -50,6 +52,24 @@ export interface PrismaAdapterOptions {
    * more than 1,000 autocommitted jobs use one). Defaults: `maxWait` 5,000 ms, `timeout` 10,000 ms.
    */
   transaction?: PrismaTransactionOptions;
+  /**
+   * PostgreSQL: where workers LISTEN for enqueue notifications, so a new job starts within
+   * milliseconds of its commit instead of at the next poll. Prisma cannot hold a LISTEN session,
+   * so each worker opens one dedicated node-postgres connection (outside Prisma's pool) with
+   * these settings: a connection string, or a `pg.Pool` whose settings are copied (no
+   * connection is taken from it). Needs the `pg` package, which `@prisma/adapter-pg` already
+   * installs. Default: none (workers poll every `pollIntervalMs`). Not through PgBouncer in
+   * transaction mode, where LISTEN does not work.
+   */
+  listen?: string | Pool;
+}
+
+/** A dedicated LISTEN client from a connection string or a pool's settings. */
+async function listenClient(source: string | Pool): Promise<PgListenClient> {
+  if (typeof source !== 'string') return dedicatedClient(source);
+  // Loaded only when asked for: the Prisma adapter needs pg for nothing else.
+  const pg = (await import('pg')).default;
+  return new pg.Client({ connectionString: source }) as unknown as PgListenClient;
 }
 
 type SqlDialectName = Exclude<DialectName, 'memory'>;
@@ -195,6 +215,12 @@ export function prismaAdapter(prisma: PrismaClientLike, options: PrismaAdapterOp
   const dialect = resolveDialect(prisma, options.provider);
   const limits: PrismaTransactionOptions = { maxWait: 5_000, timeout: 10_000, ...options.transaction };
   const autocommit = executorFor(prisma, dialect);
+  const listenSource = options.listen;
+  if (listenSource !== undefined) {
+    if (dialect !== 'postgres') throw new InvalidOptionError(`prismaAdapter: \`listen\` is for PostgreSQL only (LISTEN/NOTIFY); this client talks to ${dialect}.`);
+    const usable = typeof listenSource === 'string' ? listenSource.length > 0 : typeof (listenSource as { connect?: unknown })?.connect === 'function';
+    if (!usable) throw new InvalidOptionError('prismaAdapter: `listen` takes a PostgreSQL connection string or a pg.Pool.');
+  }
   return {
     name: 'prisma',
     dialect,
@@ -218,6 +244,9 @@ export function prismaAdapter(prisma: PrismaClientLike, options: PrismaAdapterOp
       return executorFor(handle as PrismaTransactionClient, dialect);
     },
     userTransaction: (fn) => prisma.$transaction((tx) => fn(tx), options.transaction),
+    ...(listenSource === undefined
+      ? {}
+      : { listen: async (channel: string, onNotification: (payload: string) => void, onError: (error: unknown) => void) => listenOn(await listenClient(listenSource), channel, onNotification, onError) }),
     autocommit: () => autocommit,
     // An interactive transaction holds a pooled connection until it ends, so the limits stay
     // short; SQLite has one connection in Prisma, whose writes are serialised anyway, so

@@ -92,3 +92,19 @@ describe('prismaAdapter: bind', () => {
     expect(seen).toEqual({ maxWait: 5000, timeout: 1234 });
   });
 });
+
+describe('prismaAdapter: listen', () => {
+  it('offers LISTEN only when asked for, and only on PostgreSQL', () => {
+    expect(prismaAdapter(fakeRoot({ _activeProvider: 'postgresql' })).listen).toBeUndefined();
+    expect(prismaAdapter(fakeRoot({ _activeProvider: 'postgresql' }), { listen: 'postgres://localhost/db' }).listen).toBeTypeOf('function');
+    for (const provider of ['mysql', 'sqlite'] as const) {
+      expect(() => prismaAdapter(fakeRoot({ _activeProvider: provider }), { listen: 'postgres://localhost/db' })).toThrow(InvalidOptionError);
+    }
+  });
+
+  it('refuses a listen source that is neither a connection string nor a pool', () => {
+    const root = fakeRoot({ _activeProvider: 'postgresql' });
+    expect(() => prismaAdapter(root, { listen: '' })).toThrow(/connection string or a pg.Pool/);
+    expect(() => prismaAdapter(root, { listen: {} as never })).toThrow(InvalidOptionError);
+  });
+});

@@ -252,7 +252,8 @@ export async function prismaHarness(db: Db): Promise<Harness<PrismaTransactionCl
   return {
     name: `prisma/${db}`,
     db,
-    adapter: prismaAdapter(prisma),
+    // PostgreSQL: LISTEN through the adapter's `listen` option, so the suite's NOTIFY tests run here too.
+    adapter: prismaAdapter(prisma, db === 'postgres' ? { listen: PG_URL } : {}),
     table,
     // The suite enqueues 5,000 jobs in one transaction: more than Prisma's default 5 s budget
     // allows on a busy machine.
