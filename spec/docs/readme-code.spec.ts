@@ -46,17 +46,21 @@ export function readmeBlocks(text: string): Block[] {
   const lines = text.split('\n');
   const blocks: Block[] = [];
   for (let i = 0; i < lines.length; i++) {
-    if (!/^```ts\s*$/.test(lines[i]!)) continue;
+    // Blocks inside list items are indented; the indent is not part of the code.
+    const fence = /^( *)```ts\s*$/.exec(lines[i]!);
+    if (!fence) continue;
+    const indent = fence[1]!.length;
+    const unindent = (line: string): string => line.slice(Math.min(indent, line.length - line.trimStart().length));
     const start = i + 1;
     let end = start;
-    while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
+    while (end < lines.length && lines[end]!.trim() !== '```') end++;
     const preamble: string[] = [];
     if (lines[i - 1]?.trim() === '-->') {
       let open = i - 2;
-      while (open >= 0 && !lines[open]!.startsWith('<!--')) open--;
-      if (open >= 0 && /^<!-- ts-preamble\s*$/.test(lines[open]!)) preamble.push(...lines.slice(open + 1, i - 1));
+      while (open >= 0 && !lines[open]!.trimStart().startsWith('<!--')) open--;
+      if (open >= 0 && /^<!-- ts-preamble\s*$/.test(lines[open]!.trim())) preamble.push(...lines.slice(open + 1, i - 1).map(unindent));
     }
-    blocks.push({ line: start + 1, code: lines.slice(start, end).join('\n'), preamble });
+    blocks.push({ line: start + 1, code: lines.slice(start, end).map(unindent).join('\n'), preamble });
     i = end;
   }
   return blocks;
@@ -152,7 +156,7 @@ describe('README.md code blocks', () => {
   it('has TypeScript blocks to check, and every preamble sits above a block', () => {
     expect(blocks.length).toBeGreaterThan(10);
     const text = readFileSync(readmePath, 'utf8');
-    expect((text.match(/^<!-- ts-preamble\s*$/gm) ?? []).length).toBe(blocks.filter((b) => b.preamble.length > 0).length);
+    expect((text.match(/^ *<!-- ts-preamble\s*$/gm) ?? []).length).toBe(blocks.filter((b) => b.preamble.length > 0).length);
   });
 
   it.each(blocks.map((b) => [b.line, b] as const))('the block at README line %i type-checks', (line) => {
