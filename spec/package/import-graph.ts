@@ -23,6 +23,8 @@ export interface PackageJson {
 export interface EntryPoint {
   key: string;
   file: string;
+  /** What a user imports to load it (`concordia/pg`); none for a bin. */
+  specifier?: string;
 }
 
 /** What one entry point loads. */
@@ -44,13 +46,14 @@ function listFiles(dir: string): string[] {
     .filter((path) => statSync(path).isFile());
 }
 
-/** Expands an exports target with one `*` against the files under the package root. */
-function expandPattern(root: string, target: string): string[] {
+/** Expands an exports target with one `*` against the files under the package root: each file and what `*` stands for. */
+function expandPattern(root: string, target: string): { file: string; star: string }[] {
   const [head, tail] = target.split('*') as [string, string];
   const base = resolve(root, head.slice(0, head.lastIndexOf('/') + 1));
   return listFiles(base)
     .map((path) => `./${relative(root, path)}`)
-    .filter((path) => path.startsWith(head) && path.endsWith(tail) && path.length >= head.length + tail.length);
+    .filter((path) => path.startsWith(head) && path.endsWith(tail) && path.length >= head.length + tail.length)
+    .map((file) => ({ file, star: file.slice(head.length, file.length - tail.length) }));
 }
 
 /** Every JavaScript file the exports map (all conditions but `types`) and `bin` name. */
@@ -59,8 +62,11 @@ export function entryPoints(root: string, pkg: PackageJson): EntryPoint[] {
   for (const [key, value] of Object.entries(pkg.exports)) {
     const targets = typeof value === 'string' ? [value] : Object.entries(value).filter(([condition]) => condition !== 'types').map(([, target]) => target);
     for (const target of targets.filter((t) => jsTarget.test(t))) {
-      const files = target.includes('*') ? expandPattern(root, target) : [target];
-      for (const file of files) entries.push({ key: key.includes('*') ? `${key} (${file})` : key, file: resolve(root, file) });
+      const files = target.includes('*') ? expandPattern(root, target) : [{ file: target, star: '' }];
+      for (const { file, star } of files) {
+        const subpath = key.replace('*', star);
+        entries.push({ key: key.includes('*') ? `${key} (${subpath})` : key, file: resolve(root, file), specifier: `${pkg.name}${subpath.slice(1)}` });
+      }
     }
   }
   const bins = typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : (pkg.bin ?? {});
