@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isReachable, MYSQL_URL, PG_URL } from '../support/databases.ts';
 import { installProject, limited, packFromSources, root, sh, type ConsumerProject } from './consumer-project.ts';
-import { checkPackage, entryPoints, type PackageJson } from './import-graph.ts';
+import { checkPackage, entryPoints, importsOf, packageOf, type PackageJson } from './import-graph.ts';
 
 const projects: ConsumerProject[] = [
   // Nothing but the package and its dependencies: the engine, memory, testing and every adapter
@@ -112,6 +112,7 @@ describe('the packed package, installed as a user installs it', () => {
     });
 
     it('points at no file it does not hold: no source maps without their sources, no relative links out of the package', () => {
+      expect(files).toContain('schema/knex/0001_create_concordia_jobs.ts');
       for (const file of files.filter((f) => f.endsWith('.js') || f.endsWith('.d.ts'))) {
         const text = readFileSync(join(unpacked, 'package', file), 'utf8');
         const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(text)?.[1];
@@ -120,6 +121,16 @@ describe('the packed package, installed as a user installs it', () => {
         expect(files, `${file} names its map ${map}`).toContain(mapFile);
         const { sources, sourcesContent } = JSON.parse(readFileSync(join(unpacked, 'package', mapFile), 'utf8')) as { sources: string[]; sourcesContent?: string[] };
         expect(sourcesContent?.length, `${mapFile} must carry its sources`).toBe(sources.length);
+      }
+      // The schema sources users copy into their own migrations (schema/knex/*.ts, …) are
+      // self-contained: relative imports stay inside the package, bare ones are declared.
+      const pkg = JSON.parse(readFileSync(join(unpacked, 'package', 'package.json'), 'utf8')) as PackageJson;
+      const declared = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})];
+      for (const source of files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))) {
+        for (const specifier of importsOf(join(unpacked, 'package', source))) {
+          if (specifier.startsWith('.')) expect(files, `${source} imports ${specifier}`).toContain(join(source, '..', specifier));
+          else expect(declared, `${source} imports ${specifier}`).toContain(packageOf(specifier));
+        }
       }
       for (const doc of files.filter((f) => f.endsWith('.md'))) {
         const text = readFileSync(join(unpacked, 'package', doc), 'utf8');
