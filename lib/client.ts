@@ -357,8 +357,9 @@ export class Jobs<Tx> {
 
   /**
    * Pauses a queue for every worker of this table, in every process: no new job of the queue is
-   * claimed until {@link Jobs.resumeQueue}; running ones finish. Workers of other processes
-   * notice within their `pauseCheckMs` (1 s by default), this process's at once.
+   * claimed until {@link Jobs.resumeQueue}; running ones finish. Every claim that starts after
+   * this call resolves leaves the queue out, in every process (the claim statement checks it).
+   * A resume reaches this process's workers at once, others' within about their `pauseCheckMs`.
    * @returns false if the queue was already paused
    */
   async pauseQueue(queue: string): Promise<boolean> {

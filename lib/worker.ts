@@ -74,8 +74,10 @@ export interface WorkOptions {
   queueConcurrency?: Readonly<Record<string, number>>;
   /**
    * How often the worker re-reads which queues are paused (`jobs.pauseQueue`), in ms of clock
-   * time. A pause from another process takes effect within this interval. Default 1,000; 0
-   * checks before every claim.
+   * time. A pause needs no read: every claim statement leaves out the queues paused when it
+   * runs. The read tells the worker which queues it need not ask for, so a resume from another
+   * process reaches it at its first claim round after the next read (within about this
+   * interval). Default 1,000; 0 reads before every claim.
    */
   pauseCheckMs?: number;
   /** This worker's name in the `locked_by` column. Default `host:pid:random`. */
@@ -550,11 +552,13 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   }
 
   /**
-   * Re-reads which queues are paused, at most every `pauseCheckMs`. The claim waits for the read
-   * only when it must: at start, after a pause or resume in this process, and with
-   * `pauseCheckMs: 0`. The periodic re-read runs beside the claim instead of before it, so a
-   * worker woken after an idle second does not pay an extra round trip before its first claim;
-   * a pause from elsewhere then applies from the next claim on, still within the interval.
+   * Re-reads which queues are paused, at most every `pauseCheckMs`. This set only saves claims:
+   * the claim statement itself leaves out queues paused in the database, so a stale set never
+   * lets a paused queue's job run; it can only keep a queue resumed elsewhere unclaimed until
+   * the next read. The claim waits for the read only when it must: at start, after a pause or
+   * resume in this process, and with `pauseCheckMs: 0`. The periodic re-read runs beside the
+   * claim instead of before it, so a worker woken after an idle second does not pay an extra
+   * round trip before its first claim; its result applies from the next claim round on.
    */
   async #refreshPaused(): Promise<void> {
     const now = this.#clock.now().getTime();

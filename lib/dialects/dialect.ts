@@ -73,7 +73,11 @@ export interface Dialect {
   insertUnique(ex: Executor, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult>;
   /** {@link Dialect.insertUnique} committed on its own, on the adapter's pool. */
   insertUniqueAutocommit(db: DispatcherDb, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult>;
-  /** Claims up to `limit` due jobs for one worker, taking a lease on each. */
+  /**
+   * Claims up to `limit` due jobs of `queues` for one worker, taking a lease on each. Queues
+   * paused in the database when the claim runs are left out by the claim itself, whatever the
+   * worker last read, so a pause committed before a claim starts is never violated by it.
+   */
   claim(db: DispatcherDb, params: ClaimParams): Promise<ClaimedJob[]>;
   /** Marks executions completed; returns the ids whose fence still held. */
   complete(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<Set<string>>;

@@ -149,8 +149,10 @@ export class MemoryDialect implements Dialect {
 
   async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
     const t = (p.now ?? new Date()).getTime();
+    // As in SQL, the claim itself skips paused queues, whatever the worker last read.
+    const paused = storeOf(db.autocommit).store.paused;
     const due = this.#rows(db.autocommit)
-      .filter((r) => r.state === 'available' && p.queues.includes(r.queue) && r.runAt <= t)
+      .filter((r) => r.state === 'available' && p.queues.includes(r.queue) && !paused.has(r.queue) && r.runAt <= t)
       .sort((a, b) => a.priority - b.priority || a.runAt - b.runAt || a.id - b.id)
       .slice(0, p.limit);
     return due.map((r) => {

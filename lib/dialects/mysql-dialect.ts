@@ -106,7 +106,7 @@ export class MysqlDialect extends SqlDialect {
       // The select list names the text id `id`; ORDER BY qualifies the column, or it would sort
       // by that text (and lose the claim index's order).
       const pick =
-        `SELECT ${this.jobColumns} FROM ${this.t} WHERE state = 'available' AND queue IN (${s.list(p.queues)}) ` +
+        `SELECT ${this.jobColumns} FROM ${this.t} WHERE state = 'available' AND ${this.openQueues(s, p.queues)} ` +
         `AND run_at <= ${s.now(p.now)} ORDER BY priority, run_at, ${this.t}.id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED`;
       const rows = await tx.query(pick, s.params);
       if (rows.length === 0) return [];

@@ -115,7 +115,7 @@ export class PostgresDialect extends SqlDialect {
     // MATERIALIZED keeps the planner from inlining the CTE into a nested loop that re-runs the
     // LIMITed, locking subquery once per outer row (it would then claim more than `limit`).
     const pick =
-      `SELECT id AS job_id FROM ${this.t} WHERE state = 'available' AND queue IN (${b.list(p.queues)}) ` +
+      `SELECT id AS job_id FROM ${this.t} WHERE state = 'available' AND ${this.openQueues(b, p.queues)} ` +
       `AND run_at <= ${b.now(p.now)} ORDER BY priority, run_at, id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED`;
     const sql =
       `WITH relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true) AS v), picked AS MATERIALIZED (${pick}) ` +

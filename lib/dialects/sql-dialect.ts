@@ -218,6 +218,28 @@ export abstract class SqlDialect implements Dialect {
 
   abstract claim(db: DispatcherDb, params: ClaimParams): Promise<ClaimedJob[]>;
 
+  /**
+   * The claim's queue condition: the requested queues, less those paused in the database when
+   * the claim statement runs. The worker's own list of paused queues is refreshed only every
+   * `pauseCheckMs`; this condition makes a pause committed before a claim starts hold for that
+   * claim, in every process. The marker rows are read once per statement, never per candidate
+   * row: for one queue (the common case) an uncorrelated NOT EXISTS, which PostgreSQL and
+   * MariaDB evaluate once before the scan (a paused queue is then not scanned at all) and which
+   * leaves the ordered index scan of the claim as it was; for several queues a NOT IN over the
+   * markers, materialised once as a set. The markers are read by a plain (non-locking) read
+   * inside the locking claim: neither PostgreSQL nor MariaDB lock or SKIP LOCKED the rows of a
+   * subquery, so concurrent claimers all see every committed marker (checked on MariaDB 10.11
+   * with a marker row-locked by another transaction).
+   */
+  protected openQueues(b: SqlBuilder, queues: readonly string[]): string {
+    const markers = `${this.t} AS pause_marker WHERE pause_marker.state = 'paused'`;
+    if (queues.length === 1) {
+      const queue = queues[0]!;
+      return `queue = ${b.p(queue)} AND NOT EXISTS (SELECT 1 FROM ${markers} AND pause_marker.queue = ${b.p(queue)})`;
+    }
+    return `queue IN (${b.list(queues)}) AND queue NOT IN (SELECT pause_marker.queue FROM ${markers})`;
+  }
+
   protected decodeJob(row: SqlRow): ClaimedJob {
     return {
       id: toStr(row['id']),

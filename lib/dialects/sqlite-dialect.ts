@@ -51,7 +51,7 @@ export class SqliteDialect extends SqlDialect {
     const sql =
       `UPDATE ${this.t} SET state = 'running', attempt = attempt + 1, attempted_at = ${b.now(p.now)}, ` +
       `lease_token = ${this.f.uuidSql}, locked_by = ${b.p(p.workerId)}, lease_expires_at = ${b.nowPlus(p.now, p.leaseMs)}, ` +
-      `${this.keyOn('running')} WHERE id IN (SELECT id FROM ${this.t} WHERE state = 'available' AND queue IN (${b.list(p.queues)}) ` +
+      `${this.keyOn('running')} WHERE id IN (SELECT id FROM ${this.t} WHERE state = 'available' AND ${this.openQueues(b, p.queues)} ` +
       `AND run_at <= ${b.now(p.now)} ORDER BY priority, run_at, id LIMIT ${p.limit}) RETURNING ${this.jobColumns}`;
     const rows = await db.autocommit.query(sql, b.params);
     return this.sortJobs(rows.map((r) => this.decodeJob(r)));

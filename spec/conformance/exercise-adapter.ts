@@ -601,7 +601,9 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect(await jobs.pausedQueues()).not.toContain('paused_q');
     });
 
-    test('with pauseCheckMs, a pause or resume from elsewhere reaches the worker at its next periodic read', async () => {
+    // The worker reads the paused queues once, at its first claim round, and with the fake clock
+    // frozen never again: whatever happens in the database later, its own list says "none paused".
+    test('a pause from elsewhere holds for every claim that starts after it, before the worker re-reads its paused queues', async () => {
       const clock = new FakeClock(Date.UTC(2031, 0, 1));
       const ran: string[] = [];
       const q = defineJob('lazily_paused', { handler: async (a: { tag: string }) => void ran.push(a.tag) });
@@ -609,34 +611,67 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       const other = client([q], { clock });
       const w = jobs.createWorker({ ...fast, queues: ['lazy_paused', 'lazy_open'], pauseCheckMs: 60_000 });
       started.push(w);
+      const firstRound = w.next('idle');
       await w.start();
-      const rounds = async (n: number): Promise<void> => {
-        for (let i = 0; i < n; i++) {
-          const idle = w.next('idle');
-          w.wake();
-          await idle;
-        }
-      };
-      const runs = async (tag: string, queue: string): Promise<void> => {
-        const done = w.next('job:completed');
-        await h.inTransaction((tx) => jobs.enqueue(tx, q({ tag }), { queue }));
-        w.wake();
-        await done;
-      };
+      await firstRound;
       expect(await other.pauseQueue('lazy_paused')).toBe(true);
-      // Inside the interval the worker has not read the pause yet: no read before every claim.
-      await runs('early', 'lazy_paused');
-      // Past the interval a claim round starts the read beside itself; the rounds after it use it.
-      await clock.advance(60_001);
-      await rounds(2);
-      await h.inTransaction((tx) => jobs.enqueue(tx, q({ tag: 'held' }), { queue: 'lazy_paused' }));
-      await runs('free', 'lazy_open');
-      await rounds(2);
-      expect(ran).toEqual(['early', 'free']);
+      const freeDone = w.next('job:completed');
+      await h.inTransaction(async (tx) => {
+        await jobs.enqueue(tx, q({ tag: 'held' }), { queue: 'lazy_paused' });
+        await jobs.enqueue(tx, q({ tag: 'free' }), { queue: 'lazy_open' });
+      });
+      w.wake();
+      await freeDone;
+      // A full claim round after the one that took the open queue's job: the paused one still waits.
+      const idle = w.next('idle');
+      w.wake();
+      await idle;
+      expect(ran).toEqual(['free']);
+      // The worker never learned of the pause, so its next claim asks for the queue again and takes the job.
+      const heldDone = w.next('job:completed');
       expect(await other.resumeQueue('lazy_paused')).toBe(true);
+      w.wake();
+      await heldDone;
+      expect(ran).toEqual(['free', 'held']);
+    });
+
+    test('a resume from elsewhere reaches a worker that knew of the pause at its next periodic read', async () => {
+      const clock = new FakeClock(Date.UTC(2031, 0, 1));
+      const ran: string[] = [];
+      const q = defineJob('lazily_resumed', { handler: async (a: { tag: string }) => void ran.push(a.tag) });
+      const jobs = client([q], { clock });
+      const other = client([q], { clock });
+      expect(await other.pauseQueue('lazy_resumed')).toBe(true);
+      const w = jobs.createWorker({ ...fast, queues: ['lazy_resumed', 'lazy_other'], pauseCheckMs: 60_000 });
+      started.push(w);
+      // The first claim round waits for the worker's first read, which sees the pause.
+      const firstRound = w.next('idle');
+      await w.start();
+      await firstRound;
+      const freeDone = w.next('job:completed');
+      await h.inTransaction(async (tx) => {
+        await jobs.enqueue(tx, q({ tag: 'held' }), { queue: 'lazy_resumed' });
+        await jobs.enqueue(tx, q({ tag: 'free' }), { queue: 'lazy_other' });
+      });
+      w.wake();
+      await freeDone;
+      expect(await other.resumeQueue('lazy_resumed')).toBe(true);
+      // Until its next read is due (the fake clock stands still) the worker does not ask for the queue.
+      for (let i = 0; i < 2; i++) {
+        const idle = w.next('idle');
+        w.wake();
+        await idle;
+      }
+      expect(ran).toEqual(['free']);
+      // Now the read is due: the next claim round starts it beside itself, and the first round
+      // after it returned asks for the queue again. Claim rounds follow one another until then.
       await clock.advance(60_001);
-      for (let i = 0; i < 50 && !ran.includes('held'); i++) await rounds(1);
-      expect(ran).toEqual(['early', 'free', 'held']);
+      const heldDone = w.next('job:completed');
+      const stopWaking = w.on('idle', () => w.wake());
+      w.wake();
+      await heldDone;
+      stopWaking();
+      expect(ran).toEqual(['free', 'held']);
     });
 
     test('queueConcurrency caps one queue inside the worker while others keep running', async () => {

@@ -1,7 +1,8 @@
 /**
- * Where the test databases are. Each comes from an environment variable with a loopback
- * default. In CI (CI=true) an unreachable database fails the run; elsewhere its tests are
- * skipped with a loud notice.
+ * Where the test databases are: an environment variable, else a container the run's globalSetup
+ * started (global-setup.ts, which decides by database-source.ts), else the loopback default.
+ * In CI (CI=true) an unreachable database fails the run; elsewhere its tests are skipped with a
+ * loud notice.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
@@ -9,11 +10,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import mysql from 'mysql2/promise';
+import { inject } from 'vitest';
+import { LOOPBACK_URLS, URL_VARIABLES, type ServerDb } from './database-source.ts';
 
 export type Db = 'postgres' | 'mysql' | 'sqlite';
 
-export const PG_URL = process.env['CONCORDIA_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-export const MYSQL_URL = process.env['CONCORDIA_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
+/** The URL of `db` for this test worker. */
+function urlOf(db: ServerDb): string {
+  const fromEnv = process.env[URL_VARIABLES[db]];
+  if (fromEnv) return fromEnv;
+  // Absent when a file runs outside this config's globalSetup (e.g. a vitest run with another config).
+  return inject('concordiaDatabaseUrls')?.[db] || LOOPBACK_URLS[db];
+}
+
+export const PG_URL = urlOf('postgres');
+export const MYSQL_URL = urlOf('mysql');
 
 const reachable = new Map<Db, Promise<boolean>>();
 
