@@ -664,13 +664,18 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       }
       expect(ran).toEqual(['free']);
       // Now the read is due: the next claim round starts it beside itself, and the first round
-      // after it returned asks for the queue again. Claim rounds follow one another until then.
+      // after it returned asks for the queue again. Claim rounds follow one another until then;
+      // each yields to the event loop (the memory database answers within one microtask chain,
+      // and a loop that never yields would starve the read and the test's own timeout).
       await clock.advance(60_001);
       const heldDone = w.next('job:completed');
-      const stopWaking = w.on('idle', () => w.wake());
-      w.wake();
+      while (!ran.includes('held')) {
+        const idle = w.next('idle');
+        w.wake();
+        await idle;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       await heldDone;
-      stopWaking();
       expect(ran).toEqual(['free', 'held']);
     });
 
