@@ -603,13 +603,15 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
 
     // The worker reads the paused queues once, at its first claim round, and with the fake clock
     // frozen never again: whatever happens in the database later, its own list says "none paused".
+    // In both tests the claim rounds are driven by wake(); the hour-long poll keeps advance() from
+    // firing a poll timer every 20 ms of fake time (3,000 claim rounds for a minute, seconds on SQLite).
     test('a pause from elsewhere holds for every claim that starts after it, before the worker re-reads its paused queues', async () => {
       const clock = new FakeClock(Date.UTC(2031, 0, 1));
       const ran: string[] = [];
       const q = defineJob('lazily_paused', { handler: async (a: { tag: string }) => void ran.push(a.tag) });
       const jobs = client([q], { clock });
       const other = client([q], { clock });
-      const w = jobs.createWorker({ ...fast, queues: ['lazy_paused', 'lazy_open'], pauseCheckMs: 60_000 });
+      const w = jobs.createWorker({ ...fast, queues: ['lazy_paused', 'lazy_open'], pauseCheckMs: 60_000, pollIntervalMs: 3_600_000 });
       started.push(w);
       const firstRound = w.next('idle');
       await w.start();
@@ -642,7 +644,7 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       const jobs = client([q], { clock });
       const other = client([q], { clock });
       expect(await other.pauseQueue('lazy_resumed')).toBe(true);
-      const w = jobs.createWorker({ ...fast, queues: ['lazy_resumed', 'lazy_other'], pauseCheckMs: 60_000 });
+      const w = jobs.createWorker({ ...fast, queues: ['lazy_resumed', 'lazy_other'], pauseCheckMs: 60_000, pollIntervalMs: 3_600_000 });
       started.push(w);
       // The first claim round waits for the worker's first read, which sees the pause.
       const firstRound = w.next('idle');
