@@ -42,6 +42,8 @@ describe.each(dialects)('%s statements', (name, dialect) => {
       const hostile = "x'); DROP TABLE concordia_jobs; --";
       await dialect.insert(ex, [{ queue: hostile, kind: 'k', argsJson: '{"a":"?"}', priority: 0, maxAttempts: 3, runAt: null, delayMs: 5, metadataJson: null }], now);
       await dialect.claim(db, { queues: ['a', hostile], limit: 7, workerId: 'w', leaseMs: 1000, now });
+      // One queue takes another shape (its pause check binds the queue a second time).
+      await dialect.claim(db, { queues: [hostile], limit: 7, workerId: 'w', leaseMs: 1000, now });
       await dialect.complete(db, [{ id: '1', token: 't' }], now);
       await dialect.fail(db, { id: '1', token: 't', to: 'available', delayMs: 10, errorJson: '{}', now });
       await dialect.fail(db, { id: '1', token: 't', to: 'discarded', delayMs: 0, errorJson: '{}', now });
