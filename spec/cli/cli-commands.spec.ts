@@ -1,6 +1,8 @@
 /**
- * `concordia schema --orm …`, `list`, `retry` and `prune`, end to end: the binary is spawned with
- * this Node against real PostgreSQL, MariaDB and SQLite databases.
+ * `concordia schema --orm …`, `list`, `retry` and `prune` against real PostgreSQL, MariaDB and
+ * SQLite databases. The commands run in this process through `runCli` (what the binary calls),
+ * because spawning a Node process per command took seconds each on a loaded machine; one test
+ * still spawns the real binary, and spec/cli/cli.spec.ts drives it end to end.
  */
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { createJobs, defineJob, FakeClock, type Adapter, type Jobs } from '../..
 import { drainQueue, listEnqueued } from '../../lib/testing/index.ts';
 import { ddl, isReachable, MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from '../support/databases.ts';
 import { mysql2Harness, pgHarness } from '../support/harnesses.ts';
+import { runCli } from '../../bin/cli/main.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/concordia.ts', import.meta.url));
@@ -22,7 +25,18 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[]): Promise<Run> {
+/** Runs one command in this process, as the binary would. */
+async function cli(args: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const env: Record<string, string | undefined> = { ...process.env };
+  delete env['DATABASE_URL'];
+  const code = await runCli(args, { out: (t) => void (stdout += t), err: (t) => void (stderr += t), env });
+  return { code, stdout, stderr };
+}
+
+/** Runs one command through the real binary, in a Node process of its own. */
+function spawnCli(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
     delete env['DATABASE_URL'];
@@ -67,7 +81,8 @@ describe('concordia schema --orm', () => {
   });
 
   it('refuses a missing --db where the ORM needs one, and an unknown ORM', async () => {
-    expect(await cli(['schema', '--orm', 'prisma'])).toMatchObject({ code: 2, stderr: expect.stringContaining('add --db postgres, mysql or sqlite') });
+    // Through the real binary once: its exit code and streams are what a shell sees.
+    expect(await spawnCli(['schema', '--orm', 'prisma'])).toMatchObject({ code: 2, stderr: expect.stringContaining('add --db postgres, mysql or sqlite') });
     expect(await cli(['schema', '--orm', 'drizzle', '--db', 'oracle'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--db must be postgres, mysql or sqlite') });
     expect(await cli(['schema', '--orm', 'hibernate', '--json'])).toMatchObject({ code: 2, stdout: expect.stringContaining('"code":"USAGE"') });
   });
