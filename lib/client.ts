@@ -6,13 +6,15 @@
 import { systemClock, type Clock } from './clock.ts';
 import { dialectFor } from './dialects/index.ts';
 import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
-import { InvalidOptionError, UnknownJobKindError } from './errors.ts';
+import { ConcordiaError, InvalidArgsError, InvalidOptionError, UnknownJobKindError } from './errors.ts';
 import type { InsertRow, UniqueInsertRow } from './job.ts';
 import { isJobId, MAX_JOB_ID } from './job-id.ts';
 import type { AnyJobDefinition, AnyJobRequest, EnqueueOptions, JobRequest } from './job-definition.ts';
-import type { Adapter } from './sql/executor.ts';
+import type { Adapter, Executor } from './sql/executor.ts';
+import { STATEMENT_BUDGET_BYTES } from './dialects/sql-dialect.ts';
+import { batchCost, MAX_ROWS_PER_INSERT, SMALL_BATCH_BYTES, splitRows } from './insert-batches.ts';
 import { uniqueKeyOf, uniqueStatesMask, type UniqueEnqueueOptions, type UniqueEnqueueResult } from './unique.ts';
-import { assertInt, assertName, assertTableName, encodeJsonObject, type JsonObject } from './validation.ts';
+import { assertInt, assertName, assertRunAt, assertTableName, encodeJsonObject, isPlainObject, safeMessage, type JsonObject } from './validation.ts';
 import { Worker, type WorkOptions } from './worker.ts';
 
 /** Options of {@link createJobs}. */
@@ -77,9 +79,9 @@ interface PreparedInsert {
   done: (outcome: EnqueueOutcome) => void;
 }
 
-/** Largest number of rows in one INSERT; bigger batches are split (one statement per chunk). */
-const INSERT_CHUNK = 1000;
 const MAX_METADATA_BYTES = 16 * 1024;
+/** Wraps a multi-statement enqueue in the caller's transaction; a plain identifier the dialects quote as is. */
+const ENQUEUE_SAVEPOINT = 'concordia_enqueue';
 
 /**
  * The client of one jobs table through one adapter. `Tx` is the adapter's transaction handle
@@ -129,58 +131,76 @@ export class Jobs<Tx> {
     return this.#registry;
   }
 
-  /** Resolves options and defaults, validates everything, runs the enqueue hooks, encodes. */
+  /**
+   * Resolves options and defaults, validates every job (before any statement runs), runs the
+   * enqueue hooks, encodes. Errors name the job by index when there are several.
+   */
   #prepare(requests: readonly AnyJobRequest[], extra: EnqueueOptions | undefined): PreparedInsert {
     if (!Array.isArray(requests)) throw new InvalidOptionError('enqueueMany: pass an array of job requests.');
-    const resolved = requests.map((request) => {
-      if (!request || typeof request.definition !== 'function') {
-        throw new InvalidOptionError('enqueue: pass a job request built by a definition, e.g. sendEmail({ orderId }).');
-      }
-      if (this.#rejectUnknownKinds && !this.#registry.has(request.kind)) {
-        throw new UnknownJobKindError(
-          request.kind,
-          `enqueue: job kind "${String(request.kind)}" is not among this client's \`jobs\` (rejectUnknownKinds is on); register its definition in createJobs({ jobs }).`,
-        );
-      }
-      const defaults = request.definition.defaults;
-      const o: EnqueueOptions = { ...request.options, ...extra };
-      if (o.runAt !== undefined && o.delayMs !== undefined) {
-        throw new InvalidOptionError('enqueue: give either `runAt` or `delayMs`, not both.');
-      }
-      if (o.runAt !== undefined && (!(o.runAt instanceof Date) || Number.isNaN(o.runAt.getTime()))) {
-        throw new InvalidOptionError('enqueue: `runAt` must be a valid Date.');
-      }
-      const pending: PendingJob = {
-        kind: assertName('kind', request.kind),
-        queue: assertName('queue', o.queue ?? defaults.queue ?? this.defaultQueue),
-        args: request.args,
-        metadata: o.metadata === undefined ? undefined : { ...o.metadata },
-      };
-      return { o, defaults, pending, argsJson: encodeJsonObject('args', request.args, this.maxArgsBytes) };
-    });
+    const resolved = requests.map((request, index) => inJob(requests.length, index, () => this.#resolve(request, extra)));
     const ends = this.#hooks.map((hook) => hook(resolved.map((r) => r.pending))).filter((end) => typeof end === 'function');
-    const rows = resolved.map(({ o, defaults, pending, argsJson }) => ({
+    const done = (outcome: EnqueueOutcome): void => {
+      for (const end of ends) {
+        try {
+          end(outcome);
+        } catch {
+          // An observer must not turn a committed insert into an error.
+        }
+      }
+    };
+    try {
+      const rows = resolved.map(({ row, pending }, index) =>
+        inJob(requests.length, index, () => ({
+          ...row,
+          // Encoded after the hooks, which may add keys; checked as strictly as the caller's.
+          metadataJson: pending.metadata === undefined ? null : encodeJsonObject('metadata', pending.metadata, MAX_METADATA_BYTES),
+        })),
+      );
+      return { rows, done };
+    } catch (error) {
+      done({ error });
+      throw error;
+    }
+  }
+
+  /** One job's options, defaults and checks, without its metadata (encoded after the hooks). */
+  #resolve(request: AnyJobRequest, extra: EnqueueOptions | undefined): { row: Omit<InsertRow, 'metadataJson'>; pending: PendingJob } {
+    if (!request || typeof request.definition !== 'function') {
+      throw new InvalidOptionError('enqueue: pass a job request built by a definition, e.g. sendEmail({ orderId }).');
+    }
+    if (this.#rejectUnknownKinds && !this.#registry.has(request.kind)) {
+      throw new UnknownJobKindError(
+        request.kind,
+        `enqueue: job kind "${String(request.kind)}" is not among this client's \`jobs\` (rejectUnknownKinds is on); register its definition in createJobs({ jobs }).`,
+      );
+    }
+    const defaults = request.definition.defaults;
+    const o: EnqueueOptions = { ...request.options, ...extra };
+    if (o.runAt !== undefined && o.delayMs !== undefined) {
+      throw new InvalidOptionError('enqueue: give either `runAt` or `delayMs`, not both.');
+    }
+    if (o.runAt !== undefined) assertRunAt(o.runAt);
+    if (o.metadata !== undefined && !isPlainObject(o.metadata)) {
+      // Checked before the copy below, which would turn a string or a Map into a different object.
+      const got = Array.isArray(o.metadata) ? 'array' : o.metadata === null ? 'null' : typeof o.metadata;
+      throw new InvalidArgsError('metadata', `must be a plain JSON object, got ${got}.`);
+    }
+    const pending: PendingJob = {
+      kind: assertName('kind', request.kind),
+      queue: assertName('queue', o.queue ?? defaults.queue ?? this.defaultQueue),
+      args: request.args,
+      metadata: o.metadata === undefined ? undefined : { ...o.metadata },
+    };
+    const row = {
       kind: pending.kind,
       queue: pending.queue,
-      argsJson,
+      argsJson: encodeJsonObject('args', request.args, this.maxArgsBytes),
       priority: assertInt('priority', o.priority ?? defaults.priority ?? 0, -1000, 1000),
       maxAttempts: assertInt('maxAttempts', o.maxAttempts ?? defaults.maxAttempts ?? this.maxAttempts, 1, 1000),
       runAt: o.runAt ?? null,
       delayMs: assertInt('delayMs', o.delayMs ?? 0, 0, 100 * 365 * 24 * 3600 * 1000),
-      metadataJson: pending.metadata === undefined ? null : encodeJsonObject('metadata', pending.metadata, MAX_METADATA_BYTES),
-    }));
-    return {
-      rows,
-      done: (outcome) => {
-        for (const end of ends) {
-          try {
-            end(outcome);
-          } catch {
-            // An observer must not turn a committed insert into an error.
-          }
-        }
-      },
     };
+    return { row, pending };
   }
 
   /** Runs an insert between the hooks' start and end. */
@@ -195,12 +215,66 @@ export class Jobs<Tx> {
     }
   }
 
-  async #insert(ex: ReturnType<Adapter<Tx>['autocommit']>, rows: InsertRow[]): Promise<string[]> {
+  /**
+   * The statements a batch needs: by row count, and by bytes where the server has a packet limit
+   * (read from the server only for large batches). A job too large for any statement is refused
+   * here, before anything is sent.
+   */
+  async #plan(ex: Executor, rows: readonly InsertRow[]): Promise<InsertRow[][]> {
+    const budget = batchCost(rows) <= SMALL_BATCH_BYTES ? SMALL_BATCH_BYTES : await this.dialect.maxStatementBytes(ex);
+    return splitRows(rows, MAX_ROWS_PER_INSERT, budget);
+  }
+
+  async #insert(ex: Executor, chunks: readonly InsertRow[][]): Promise<string[]> {
     const ids: string[] = [];
-    for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-      ids.push(...(await this.dialect.insert(ex, rows.slice(i, i + INSERT_CHUNK), this.clock.sqlNow())));
-    }
+    for (const chunk of chunks) ids.push(...(await this.dialect.insert(ex, chunk, this.clock.sqlNow())));
     return ids;
+  }
+
+  /**
+   * Runs several statements in the caller's transaction as one: inside a savepoint, released on
+   * success and rolled back on failure. So a failing later chunk leaves none of the earlier ones
+   * behind, and on PostgreSQL the caller's transaction is usable again after the error.
+   */
+  async #atomically<T>(ex: Executor, fn: () => Promise<T>): Promise<T> {
+    const begin = this.dialect.savepointSql('begin', ENQUEUE_SAVEPOINT);
+    if (begin === null) return fn();
+    await ex.execute(begin, []);
+    let result: T;
+    try {
+      result = await fn();
+    } catch (error) {
+      try {
+        await ex.execute(this.dialect.savepointSql('rollback', ENQUEUE_SAVEPOINT)!, []);
+        await ex.execute(this.dialect.savepointSql('release', ENQUEUE_SAVEPOINT)!, []);
+      } catch {
+        // The connection itself failed: the caller's transaction is gone, and `error` says why.
+      }
+      throw error;
+    }
+    await ex.execute(this.dialect.savepointSql('release', ENQUEUE_SAVEPOINT)!, []);
+    return result;
+  }
+
+  /** {@link Jobs.#atomically} for synchronous drivers. */
+  #atomicallySync<T>(ex: Executor, fn: () => T): T {
+    const begin = this.dialect.savepointSql('begin', ENQUEUE_SAVEPOINT);
+    if (begin === null || !ex.sync) return fn();
+    ex.sync.execute(begin, []);
+    let result: T;
+    try {
+      result = fn();
+    } catch (error) {
+      try {
+        ex.sync.execute(this.dialect.savepointSql('rollback', ENQUEUE_SAVEPOINT)!, []);
+        ex.sync.execute(this.dialect.savepointSql('release', ENQUEUE_SAVEPOINT)!, []);
+      } catch {
+        // See #atomically.
+      }
+      throw error;
+    }
+    ex.sync.execute(this.dialect.savepointSql('release', ENQUEUE_SAVEPOINT)!, []);
+    return result;
   }
 
   /**
@@ -220,17 +294,25 @@ export class Jobs<Tx> {
   async enqueue<Args>(tx: Tx, request: JobRequest<Args>, options?: EnqueueOptions): Promise<string> {
     const prepared = this.#prepare([request as JobRequest], options);
     const ex = this.adapter.bind(tx);
-    const [id] = await this.#observed(prepared, () => this.dialect.insert(ex, prepared.rows, this.clock.sqlNow()));
+    const [id] = await this.#observed(prepared, async () => this.#insert(ex, await this.#plan(ex, prepared.rows)));
     this.#wakeAfterCommit(tx, prepared.rows);
     return id!;
   }
 
-  /** Inserts many jobs inside the caller's transaction, one statement per 1,000 jobs. `options` apply to all. */
+  /**
+   * Inserts many jobs inside the caller's transaction, one statement per 1,000 jobs (fewer when
+   * they are large). `options` apply to all. Every job is checked before the first statement,
+   * and several statements run inside a savepoint: a call that fails leaves none of its jobs
+   * behind and the caller's transaction usable.
+   */
   async enqueueMany(tx: Tx, requests: readonly AnyJobRequest[], options?: EnqueueOptions): Promise<string[]> {
     const prepared = this.#prepare(requests, options);
     if (prepared.rows.length === 0) return [];
     const ex = this.adapter.bind(tx);
-    const ids = await this.#observed(prepared, () => this.#insert(ex, prepared.rows));
+    const ids = await this.#observed(prepared, async () => {
+      const chunks = await this.#plan(ex, prepared.rows);
+      return chunks.length === 1 ? this.#insert(ex, chunks) : this.#atomically(ex, () => this.#insert(ex, chunks));
+    });
     this.#wakeAfterCommit(tx, prepared.rows);
     return ids;
   }
@@ -249,9 +331,13 @@ export class Jobs<Tx> {
     const ex = this.adapter.bind(tx);
     const ids: string[] = [];
     try {
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        ids.push(...this.dialect.insertSync(ex, rows.slice(i, i + INSERT_CHUNK), this.clock.sqlNow()));
-      }
+      // Synchronous drivers are SQLite's, which has no packet limit: the fixed budget applies.
+      const chunks = splitRows(rows, MAX_ROWS_PER_INSERT, STATEMENT_BUDGET_BYTES);
+      const insertAll = () => {
+        for (const chunk of chunks) ids.push(...this.dialect.insertSync(ex, chunk, this.clock.sqlNow()));
+      };
+      if (chunks.length > 1) this.#atomicallySync(ex, insertAll);
+      else insertAll();
     } catch (error) {
       done({ error });
       throw error;
@@ -275,11 +361,14 @@ export class Jobs<Tx> {
     const prepared = this.#prepare(requests, options);
     const { rows } = prepared;
     if (rows.length === 0) return [];
-    const ids =
-      rows.length <= INSERT_CHUNK
-        ? await this.#observed(prepared, () => this.#insert(this.adapter.autocommit(), rows))
+    const ids = await this.#observed(prepared, async () => {
+      const autocommit = this.adapter.autocommit();
+      const chunks = await this.#plan(autocommit, rows);
+      return chunks.length === 1
+        ? this.#insert(autocommit, chunks)
         : // Several chunks: one transaction, so a failure leaves none of them behind.
-          await this.#observed(prepared, () => this.adapter.transaction((ex) => this.#insert(ex, rows)));
+          this.adapter.transaction((ex) => this.#insert(ex, chunks));
+    });
     this.wakeWorkers([...new Set(rows.map((r) => r.queue))]);
     return ids;
   }
@@ -303,7 +392,7 @@ export class Jobs<Tx> {
    */
   async enqueueUnique<Args>(tx: Tx, request: JobRequest<Args>, options: UniqueEnqueueOptions): Promise<UniqueEnqueueResult> {
     const ex = this.adapter.bind(tx);
-    return this.#enqueueUnique((dialect, row, now) => dialect.insertUnique(ex, row, now), request as JobRequest, options);
+    return this.#enqueueUnique(ex, (dialect, row, now) => dialect.insertUnique(ex, row, now), request as JobRequest, options);
   }
 
   /**
@@ -316,12 +405,18 @@ export class Jobs<Tx> {
    * ```
    */
   async enqueueUniqueAutocommit<Args>(request: JobRequest<Args>, options: UniqueEnqueueOptions): Promise<UniqueEnqueueResult> {
-    const result = await this.#enqueueUnique((dialect, row, now) => dialect.insertUniqueAutocommit(this.dispatcherDb(), row, now), request as JobRequest, options);
+    const result = await this.#enqueueUnique(
+      this.adapter.autocommit(),
+      (dialect, row, now) => dialect.insertUniqueAutocommit(this.dispatcherDb(), row, now),
+      request as JobRequest,
+      options,
+    );
     if (result.inserted) this.wakeWorkers();
     return result;
   }
 
   async #enqueueUnique(
+    ex: Executor,
     insert: (dialect: Dialect, row: UniqueInsertRow, now: Date | null) => Promise<UniqueEnqueueResult>,
     request: JobRequest,
     options: UniqueEnqueueOptions,
@@ -335,6 +430,7 @@ export class Jobs<Tx> {
     const row = prepared.rows[0]!;
     try {
       const uniqueRow = { ...row, uniqueKey: uniqueKeyOf(row, unique, this.clock.now().getTime()), uniqueStates };
+      await this.#plan(ex, [row]); // refuses a job too large for one statement
       const result = await insert(this.dialect, uniqueRow, this.clock.sqlNow());
       prepared.done({ ids: result.inserted ? [result.id] : [] });
       return result;
@@ -436,6 +532,29 @@ export class Jobs<Tx> {
     for (const worker of this.#workers) {
       if (worker.state === 'running' && (!queues || queues.some((q) => worker.serves(q)))) worker.wake();
     }
+  }
+}
+
+/**
+ * Runs one job's checks of a batch of `count`: a bad job of several is named by its index, and
+ * anything but a Concordia error (a getter or Proxy that throws while being read) becomes a
+ * typed error carrying it as `cause`.
+ */
+function inJob<T>(count: number, index: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const where = count > 1 ? `jobs[${index}]` : 'job';
+    if (error instanceof InvalidArgsError) {
+      if (count === 1) throw error;
+      throw new InvalidArgsError(`${where}.${error.path}`, error.message.slice(error.path.length + 2), { cause: error.cause });
+    }
+    if (error instanceof ConcordiaError) {
+      if (count === 1) throw error;
+      error.message = `${where}: ${error.message}`;
+      throw error;
+    }
+    throw new InvalidOptionError(`enqueue: ${where} could not be read: ${safeMessage(error)}.`, { cause: error });
   }
 }
 

@@ -40,8 +40,8 @@ export class UnknownJobKindError extends ConcordiaError {
 export class InvalidArgsError extends ConcordiaError {
   /** Where the bad value sits, e.g. `args.items[2].price`. */
   readonly path: string;
-  constructor(path: string, message: string) {
-    super('INVALID_ARGS', `${path}: ${message}`);
+  constructor(path: string, message: string, options?: { cause?: unknown }) {
+    super('INVALID_ARGS', `${path}: ${message}`, options);
     this.path = path;
   }
 }
@@ -55,8 +55,8 @@ export class InvalidIdentifierError extends ConcordiaError {
 
 /** An option has a value out of range or of the wrong type. */
 export class InvalidOptionError extends ConcordiaError {
-  constructor(message: string) {
-    super('INVALID_OPTION', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_OPTION', message, options);
   }
 }
 

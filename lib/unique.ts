@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { InvalidOptionError } from './errors.ts';
 import { STATE_BITS, type JobState } from './job.ts';
 import type { EnqueueOptions } from './job-definition.ts';
-import { assertInt } from './validation.ts';
+import { assertInt, textProblem } from './validation.ts';
 
 /** What makes two jobs "the same" for {@link UniqueEnqueueOptions}. */
 export interface UniqueOptions {
@@ -95,6 +95,8 @@ export function uniqueKeyOf(job: { kind: string; queue: string; argsJson: string
     }
     const chars = typeof options.key === 'string' ? [...options.key].length : 0;
     if (chars < 1 || chars > 255) throw new InvalidOptionError('enqueueUnique: `unique.key` must be a string of 1 to 255 characters.');
+    const problem = textProblem(options.key);
+    if (problem) throw new InvalidOptionError(`enqueueUnique: \`unique.key\` ${problem}`);
     return options.key;
   }
   const by = options.by ?? {};

@@ -36,11 +36,65 @@ export function assertTableName(value: unknown): string {
   return value;
 }
 
+/**
+ * Deepest nesting of objects and arrays in args and metadata, the top-level object counting as
+ * one. MariaDB's JSON functions refuse a document nested 32 deep (its JSON_VALID says 0, so the
+ * column's CHECK fails); one limit on every database keeps a job portable between them.
+ */
+export const MAX_JSON_DEPTH = 31;
+
+/**
+ * Earliest and latest `runAt` accepted, on every database: the Unix epoch (a job due earlier is
+ * simply due now) and the last millisecond of year 9999, the end of MariaDB's DATETIME range
+ * (PostgreSQL's TIMESTAMPTZ and SQLite's integer milliseconds reach further).
+ */
+export const MIN_RUN_AT = new Date('1970-01-01T00:00:00.000Z');
+export const MAX_RUN_AT = new Date('9999-12-31T23:59:59.999Z');
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Why `text` cannot be stored as it is, or null. PostgreSQL refuses U+0000 in text and in jsonb
+ * (and aborts the transaction doing so); a lone UTF-16 surrogate is refused by PostgreSQL's and
+ * MariaDB's JSON and silently turned into U+FFFD by drivers that encode it as UTF-8. Both are
+ * refused on every database, so what is stored is exactly what was given.
+ */
+export function textProblem(text: string): string | null {
+  if (text.includes('\u0000')) return `contains U+0000 (NUL) at index ${text.indexOf('\u0000')}, which PostgreSQL cannot store.`;
+  const at = text.search(LONE_SURROGATE);
+  if (at >= 0) {
+    return `contains a lone UTF-16 surrogate at index ${at}, which is not Unicode text; encode binary data (e.g. base64).`;
+  }
+  return null;
+}
+
+/** Checks a `runAt` option: a valid Date within {@link MIN_RUN_AT}…{@link MAX_RUN_AT}. */
+export function assertRunAt(value: unknown): Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
+    throw new InvalidOptionError(`enqueue: \`runAt\` must be a valid Date, got ${value instanceof Date ? 'an invalid Date' : typeof value}.`);
+  }
+  if (value.getTime() < MIN_RUN_AT.getTime() || value.getTime() > MAX_RUN_AT.getTime()) {
+    throw new InvalidOptionError(
+      `enqueue: \`runAt\` must be from ${MIN_RUN_AT.toISOString()} to ${MAX_RUN_AT.toISOString()}, got ${value.toISOString()}.`,
+    );
+  }
+  return value;
+}
+
 export function assertInt(what: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new InvalidOptionError(`${what} must be an integer from ${min} to ${max}, got ${String(value)}.`);
   }
   return value;
+}
+
+/** The message of a thrown value, without trusting it (its getters may throw too). */
+export function safeMessage(error: unknown): string {
+  try {
+    return error instanceof Error ? String(error.message) : 'a non-Error was thrown';
+  } catch {
+    return 'an error whose message cannot be read';
+  }
 }
 
 function describe(value: unknown): string {
@@ -61,9 +115,12 @@ export function encodeJsonObject(root: string, value: unknown, maxBytes: number)
   }
   const seen = new Set<object>();
   const walk = (v: unknown, path: string, depth: number): void => {
-    if (depth > 64) throw new InvalidArgsError(path, 'nesting is deeper than 64 levels.');
     switch (typeof v) {
-      case 'string':
+      case 'string': {
+        const problem = textProblem(v);
+        if (problem) throw new InvalidArgsError(path, problem);
+        return;
+      }
       case 'boolean':
         return;
       case 'number':
@@ -79,10 +136,13 @@ export function encodeJsonObject(root: string, value: unknown, maxBytes: number)
         throw new InvalidArgsError(path, `a ${typeof v} is not JSON.`);
       case 'object': {
         if (v === null) return;
+        if (depth >= MAX_JSON_DEPTH) throw new InvalidArgsError(path, `nesting is deeper than ${MAX_JSON_DEPTH} levels of objects and arrays.`);
         if (seen.has(v)) throw new InvalidArgsError(path, 'circular reference.');
         if (Array.isArray(v)) {
+          // JSON would turn a hole into null and drop extra properties: neither round-trips.
+          if (Object.keys(v).length !== v.length) throw new InvalidArgsError(path, 'a sparse array (holes) or an array with extra properties is not JSON.');
           seen.add(v);
-          v.forEach((item, i) => walk(item, `${path}[${i}]`, depth + 1));
+          for (let i = 0; i < v.length; i++) walk(v[i], `${path}[${i}]`, depth + 1);
           seen.delete(v);
           return;
         }
@@ -96,6 +156,8 @@ export function encodeJsonObject(root: string, value: unknown, maxBytes: number)
         }
         seen.add(v);
         for (const key of Object.keys(v)) {
+          const keyProblem = textProblem(key);
+          if (keyProblem) throw new InvalidArgsError(`${path}[${JSON.stringify(key)}]`, `the key ${keyProblem}`);
           const item = (v as Record<string, unknown>)[key];
           // An optional property set to undefined is simply absent in JSON, as the type says.
           if (item !== undefined) walk(item, `${path}.${key}`, depth + 1);
@@ -105,11 +167,25 @@ export function encodeJsonObject(root: string, value: unknown, maxBytes: number)
       }
     }
   };
-  walk(value, root, 0);
-  const text = JSON.stringify(value);
+  let text: string;
+  try {
+    walk(value, root, 0);
+    text = JSON.stringify(value);
+  } catch (error) {
+    if (error instanceof InvalidArgsError) throw error;
+    // A getter that throws, a revoked Proxy, a stack overflow: the value cannot be read as JSON.
+    throw new InvalidArgsError(root, `cannot be read as JSON: ${safeMessage(error)}.`, { cause: error });
+  }
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > maxBytes) {
     throw new InvalidArgsError(root, `serialises to ${bytes} bytes, over the limit of ${maxBytes} bytes.`);
   }
   return text;
+}
+
+/** True for `{}`-like objects (prototype `Object.prototype` or null), the only objects JSON round-trips. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
 }

@@ -66,6 +66,17 @@ export interface Dialect {
    */
   insertSync(ex: Executor, rows: readonly InsertRow[], now: Date | null): string[];
   /**
+   * The largest statement, in bytes, that an insert may send through `ex`: the server's packet
+   * limit where it has one that ordinary batches can reach (MariaDB's `max_allowed_packet`, read
+   * once), a fixed budget elsewhere. Called only for batches too large to be obviously safe.
+   */
+  maxStatementBytes(ex: Executor): Promise<number>;
+  /**
+   * The statement that opens (`begin`), releases or rolls back to a savepoint named `name` (a
+   * plain identifier chosen by the engine), or null where the database has no savepoints (memory).
+   */
+  savepointSql(action: 'begin' | 'release' | 'rollback', name: string): string | null;
+  /**
    * Inserts one job unless a job holding the same `unique_key` exists (waiting for an open
    * transaction that holds it, as the unique index does). Never raises a unique violation: on
    * PostgreSQL that would abort the caller's transaction.

@@ -124,6 +124,15 @@ export class MemoryDialect implements Dialect {
     return this.insertSync(ex, rows, now);
   }
 
+  async maxStatementBytes(_ex: Executor): Promise<number> {
+    return Number.MAX_SAFE_INTEGER;
+  }
+
+  savepointSql(): null {
+    // Inserts are buffered per transaction and never fail half-way: nothing to roll back to.
+    return null;
+  }
+
   async insertUnique(ex: Executor, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult> {
     const m = storeOf(ex);
     // Like a unique index: a key held by another open transaction makes us wait for its outcome.

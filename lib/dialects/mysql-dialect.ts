@@ -9,12 +9,15 @@ import { StateError, UnsupportedDatabaseError } from '../errors.ts';
 import type { ClaimedJob, UniqueInsertResult, UniqueInsertRow } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
 import type { ClaimParams, DispatcherDb, PruneParams } from './dialect.ts';
-import { SqlDialect, parseVersion, type SqlFlavor } from './sql-dialect.ts';
+import { SqlDialect, STATEMENT_BUDGET_BYTES, parseVersion, type SqlFlavor } from './sql-dialect.ts';
 
 /** `2030-01-02 03:04:05.678`: DATETIME(3) holds UTC wall time, so the zone is dropped on purpose. */
 function utcDatetime(d: Date): string {
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }
+
+/** Used if `max_allowed_packet` cannot be read: MariaDB's default (16 MiB) less a margin. */
+const MYSQL_DEFAULT_BUDGET = 16 * 1024 * 1024 - 4096;
 
 /** How long a unique insert waits for another insert of the same key (longer than InnoDB's default 50 s lock wait). */
 const UNIQUE_LOCK_WAIT_S = 60;
@@ -66,6 +69,29 @@ export class MysqlDialect extends SqlDialect {
    * commit) lets one Concordia insert at a time wait on the key, which removes that case. Named
    * locks belong to the connection, so `ex` must stay on one connection (a transaction).
    */
+  /** `max_allowed_packet`, read once per client (a server restart with a new value needs a new client). */
+  #maxPacket: Promise<number> | null = null;
+
+  /**
+   * mysql2 interpolates values into the statement text, so the whole INSERT, escaped, must fit
+   * in one packet of at most `max_allowed_packet` bytes; a larger one makes the server drop the
+   * connection (rolling back the caller's transaction).
+   */
+  override async maxStatementBytes(ex: Executor): Promise<number> {
+    this.#maxPacket ??= ex.query('SELECT @@max_allowed_packet AS p', []).then(
+      (rows) => {
+        const p = Number(rows[0]?.['p']);
+        // Room for the packet header and the statement's own text around the values.
+        return Number.isFinite(p) && p > 0 ? Math.max(1024, p - 4096) : MYSQL_DEFAULT_BUDGET;
+      },
+      (error: unknown) => {
+        this.#maxPacket = null;
+        throw error;
+      },
+    );
+    return Math.min(await this.#maxPacket, STATEMENT_BUDGET_BYTES);
+  }
+
   override async insertUnique(ex: Executor, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult> {
     // GET_LOCK names are at most 64 characters: hash the table and key.
     const lock = `concordia:${createHash('sha256').update(`${this.table}\u0000${row.uniqueKey}`).digest('hex').slice(0, 48)}`;

@@ -97,6 +97,9 @@ function toStr(value: unknown): string {
   return typeof value === 'string' ? value : String(value);
 }
 
+/** The statement budget of databases without a packet limit that batches could reach. */
+export const STATEMENT_BUDGET_BYTES = 32 * 1024 * 1024;
+
 /** Sorts numeric id strings ascending without losing precision past 2^53. */
 export function compareIds(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
@@ -168,6 +171,17 @@ export abstract class SqlDialect implements Dialect {
   async insert(ex: Executor, rows: readonly InsertRow[], now: Date | null): Promise<string[]> {
     const st = this.insertStatement(rows, now);
     return this.insertedIds(await ex.query(st.sql, st.params));
+  }
+
+  async maxStatementBytes(_ex: Executor): Promise<number> {
+    // PostgreSQL takes messages up to 1 GB and SQLite strings up to 1e9 bytes (bound values are
+    // not part of the SQL text); a fixed budget keeps one statement, and its memory, moderate.
+    return STATEMENT_BUDGET_BYTES;
+  }
+
+  savepointSql(action: 'begin' | 'release' | 'rollback', name: string): string {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new StateError(`Invalid savepoint name ${JSON.stringify(name)}.`);
+    return action === 'begin' ? `SAVEPOINT ${name}` : action === 'release' ? `RELEASE SAVEPOINT ${name}` : `ROLLBACK TO SAVEPOINT ${name}`;
   }
 
   insertSync(ex: Executor, rows: readonly InsertRow[], now: Date | null): string[] {
