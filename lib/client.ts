@@ -104,6 +104,7 @@ export class Jobs<Tx> {
 
   constructor(options: CreateJobsOptions<Tx>) {
     if (!options?.adapter) throw new InvalidOptionError('createJobs: `adapter` is required, e.g. knexAdapter(knex).');
+    if (!Array.isArray(options.jobs ?? [])) throw new InvalidOptionError('createJobs: `jobs` must be an array of job definitions.');
     this.adapter = options.adapter;
     this.table = assertTableName(options.table ?? 'concordia_jobs');
     this.clock = options.clock ?? systemClock;
@@ -122,7 +123,11 @@ export class Jobs<Tx> {
       registry.set(def.kind, def);
     }
     this.#registry = registry;
-    this.#hooks = [...(options.onEnqueue ?? [])];
+    const hooks = options.onEnqueue ?? [];
+    if (!Array.isArray(hooks) || hooks.some((hook) => typeof hook !== 'function')) {
+      throw new InvalidOptionError('createJobs: `onEnqueue` must be an array of functions.');
+    }
+    this.#hooks = [...hooks];
     this.#rejectUnknownKinds = options.rejectUnknownKinds === true;
   }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Logger } from './logger.ts';
+import { InvalidOptionError } from './errors.ts';
 import { assertInt, assertName, type JsonObject } from './validation.ts';
 
 /**
@@ -173,7 +174,8 @@ export type AnyJobDefinition = JobDefinition<any>;
  */
 export function defineJob<Args = JsonObject>(kind: string, config: JobConfig<Args> & NoInfer<JsonArgsCheck<Args>>): JobDefinition<Args> {
   assertName('kind', kind);
-  if (typeof config?.handler !== 'function') throw new TypeError(`defineJob("${kind}"): handler must be a function.`);
+  if (typeof config?.handler !== 'function') throw new InvalidOptionError(`defineJob("${kind}"): handler must be a function.`);
+  if (config.parse !== undefined && typeof config.parse !== 'function') throw new InvalidOptionError(`defineJob("${kind}"): parse must be a function.`);
   const defaults: JobDefaults = {};
   if (config.queue !== undefined) defaults.queue = assertName('queue', config.queue);
   if (config.priority !== undefined) defaults.priority = assertInt('priority', config.priority, -1000, 1000);

@@ -23,7 +23,7 @@ import type { Clock, TimerHandle } from './clock.ts';
 import type { Jobs } from './client.ts';
 import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
 import { errorEntry, MAX_ERROR_MESSAGE, redactEntry, redactText } from './error-entry.ts';
-import { CancelJob, DiscardJob, JobTimeoutError, LeaseLostError, ShutdownError, SnoozeJob, StateError, UnknownJobKindError } from './errors.ts';
+import { CancelJob, DiscardJob, InvalidOptionError, JobTimeoutError, LeaseLostError, ShutdownError, SnoozeJob, StateError, UnknownJobKindError } from './errors.ts';
 import { TypedEmitter } from './events.ts';
 import type { ClaimedJob, Fence, JobErrorEntry } from './job.ts';
 import type { Listener } from './sql/executor.ts';
@@ -249,6 +249,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.#dialect = jobs.dialect;
     this.#db = jobs.dispatcherDb();
     this.#clock = jobs.clock;
+    if (o === null || typeof o !== 'object') throw new InvalidOptionError('work: options must be an object.');
     const queues = o.queues ?? [jobs.defaultQueue];
     if (!Array.isArray(queues) || queues.length === 0) throw new StateError('work: `queues` must be a non-empty array.');
     this.#queues = [...new Set(queues.map((q) => assertName('queue', q)))];
@@ -256,6 +257,11 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     this.#pollMs = assertInt('pollIntervalMs', o.pollIntervalMs ?? 1000, 1, 3_600_000);
     this.#retry = o.retryPolicy ?? defaultRetryPolicy;
     this.#shutdownMs = assertInt('shutdownTimeoutMs', o.shutdownTimeoutMs ?? 30_000, 0, 3_600_000);
+    if (o.middleware !== undefined && (!Array.isArray(o.middleware) || o.middleware.some((m) => typeof m !== 'function'))) {
+      throw new InvalidOptionError('work: `middleware` must be an array of functions.');
+    }
+    if (o.retryPolicy !== undefined && typeof o.retryPolicy !== 'function') throw new InvalidOptionError('work: `retryPolicy` must be a function.');
+    if (o.redact !== undefined && typeof o.redact !== 'function') throw new InvalidOptionError('work: `redact` must be a function.');
     this.#middleware = [...(o.middleware ?? [])];
     this.#leaseMs = assertInt('leaseMs', o.leaseMs ?? 30_000, 100, 86_400_000);
     this.#heartbeatMs = assertInt('heartbeatMs', o.heartbeatMs ?? Math.min(10_000, Math.floor(this.#leaseMs / 3)), 10, this.#leaseMs - 1);
@@ -275,6 +281,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
       : [];
     this.#listen = o.listen !== false;
     const limits = new Map<string, number>();
+    if (o.queueConcurrency !== undefined && (o.queueConcurrency === null || typeof o.queueConcurrency !== 'object')) {
+      throw new InvalidOptionError('work: `queueConcurrency` must be an object of queue names to numbers.');
+    }
     for (const [q, n] of Object.entries(o.queueConcurrency ?? {})) {
       limits.set(assertName('queue', q), assertInt(`queueConcurrency.${q}`, n, 1, this.#concurrency));
     }

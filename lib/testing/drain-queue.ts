@@ -6,6 +6,7 @@
 import type { Jobs } from '../client.ts';
 import { silentLogger } from '../logger.ts';
 import type { JobInfo, WorkOptions } from '../worker.ts';
+import { InvalidOptionError } from '../errors.ts';
 
 /** Options of {@link drainQueue}: the worker's own options, minus those drain controls. */
 export interface DrainQueueOptions extends Omit<WorkOptions, 'concurrency' | 'pollIntervalMs' | 'shutdownTimeoutMs'> {
@@ -54,7 +55,7 @@ export interface DrainResult {
  */
 export async function drainQueue<Tx>(jobs: Jobs<Tx>, options: DrainQueueOptions = {}): Promise<DrainResult> {
   const { max = 1000, ...work } = options;
-  if (!Number.isInteger(max) || max < 1) throw new RangeError('drainQueue: `max` must be a positive integer.');
+  if (!Number.isInteger(max) || max < 1) throw new InvalidOptionError('drainQueue: `max` must be a positive integer.');
   // One slot: a claim never takes more than we may run, so `max` is exact. The poll interval is
   // long because this function wakes the worker itself; no test ever waits on a timer.
   // Retention is off unless asked for: a drain should not delete the rows a test inspects.

@@ -7,6 +7,9 @@ import type { Jobs } from '../client.ts';
 import type { ListedJob } from '../dialects/dialect.ts';
 import type { JobState } from '../job.ts';
 import type { AnyJobDefinition } from '../job-definition.ts';
+import { InvalidOptionError } from '../errors.ts';
+import { STATE_BITS } from '../job.ts';
+import { assertInt, assertName } from '../validation.ts';
 
 /** A job as the testing helpers report it: JSON columns decoded, times as dates. */
 export type EnqueuedJob = ListedJob;
@@ -44,10 +47,14 @@ export async function listEnqueued<Tx>(jobs: Jobs<Tx>, options: ListEnqueuedOpti
   // bind() refuses a handle outside a transaction, exactly as enqueue() would.
   const ex = options.tx === undefined ? jobs.adapter.autocommit() : jobs.adapter.bind(options.tx);
   const kind = typeof options.kind === 'function' ? options.kind.kind : options.kind;
+  // Checked here, not by the database: a bad filter inside the caller's transaction must not abort it.
+  if (options.state !== undefined && !Object.hasOwn(STATE_BITS, options.state)) {
+    throw new InvalidOptionError(`listEnqueued: unknown state ${JSON.stringify(String(options.state)).slice(0, 40)}.`);
+  }
   return jobs.dialect.listJobs(ex, {
-    ...(kind !== undefined && { kind }),
-    ...(options.queue !== undefined && { queue: options.queue }),
+    ...(kind !== undefined && { kind: assertName('kind', kind) }),
+    ...(options.queue !== undefined && { queue: assertName('queue', options.queue) }),
     ...(options.state !== undefined && { state: options.state }),
-    ...(options.limit !== undefined && { limit: options.limit }),
+    ...(options.limit !== undefined && { limit: assertInt('listEnqueued: limit', options.limit, 1, 100_000) }),
   });
 }
