@@ -129,6 +129,36 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect(await jobs.enqueueMany(await Promise.resolve(undefined as never), [])).toEqual([]);
     });
 
+    sqlTest('an enqueueMany whose later statement fails leaves none of its rows and the transaction usable', async () => {
+      // A database-side refusal of the last job only (validation cannot see it): a CHECK, or a trigger on SQLite.
+      const t = h.table;
+      const ddl =
+        db === 'sqlite'
+          ? `CREATE TRIGGER ${t}_poison BEFORE INSERT ON ${t} WHEN NEW.queue = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`
+          : `ALTER TABLE ${t} ADD CONSTRAINT ${t}_poison CHECK (queue <> 'poison')`;
+      await h.raw!.execute(ddl, []);
+      const item = defineJob('atomic_item', { handler: async () => {} });
+      const jobs = client([item]);
+      const batch = [...Array.from({ length: 1500 }, (_, i) => item({ i }, { queue: 'atomic' })), item({ i: -1 }, { queue: 'poison' })];
+      let caught: unknown;
+      await h.inTransaction(async (tx) => {
+        await h.insertOrder(tx, 7001);
+        try {
+          await jobs.enqueueMany(tx, batch);
+        } catch (error) {
+          caught = error;
+        }
+        // On PostgreSQL the failed statement would have aborted the whole transaction without the savepoint.
+        await h.insertOrder(tx, 7002);
+        await jobs.enqueue(tx, item({ i: -2 }, { queue: 'atomic_after' }));
+      });
+      expect(caught).toBeDefined();
+      expect(await h.orderIds()).toEqual(expect.arrayContaining([7001, 7002]));
+      const rows = await h.rows();
+      expect(rows.filter((r) => r.queue === 'atomic' || r.queue === 'poison')).toEqual([]);
+      expect(rows.filter((r) => r.queue === 'atomic_after')).toHaveLength(1);
+    });
+
     test('enqueueMany keeps every column of every row: per-kind defaults, delay, runAt, metadata, clock', async () => {
       const clock = new FakeClock(Date.UTC(2031, 2, 3, 4, 5, 6, 789));
       const low = defineJob('batch_low', { queue: 'batch_cols', priority: 7, maxAttempts: 3, handler: async () => {} });

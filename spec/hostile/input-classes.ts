@@ -314,6 +314,7 @@ export function inputClassTests(label: string, db: Db, factory: () => Promise<Ha
           },
         };
         const cases: [string, unknown, ErrorClass][] = [
+          // eslint-disable-next-line no-sparse-arrays -- the hole is the case under test
           ['sparse array', { a: [1, , 3] }, InvalidArgsError],
           ['array of holes', { a: new Array(3) }, InvalidArgsError],
           ['array with a property', { a: extra }, InvalidArgsError],
