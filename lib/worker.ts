@@ -260,7 +260,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     if (o.middleware !== undefined && (!Array.isArray(o.middleware) || o.middleware.some((m) => typeof m !== 'function'))) {
       throw new InvalidOptionError('work: `middleware` must be an array of functions.');
     }
-    if (o.retryPolicy !== undefined && typeof o.retryPolicy !== 'function') throw new InvalidOptionError('work: `retryPolicy` must be a function.');
+    if (o.retryPolicy !== undefined && typeof o.retryPolicy?.delayMs !== 'function') {
+      throw new InvalidOptionError('work: `retryPolicy` must be an object with a delayMs(attempt, error) function, e.g. exponentialBackoff().');
+    }
     if (o.redact !== undefined && typeof o.redact !== 'function') throw new InvalidOptionError('work: `redact` must be a function.');
     this.#middleware = [...(o.middleware ?? [])];
     this.#leaseMs = assertInt('leaseMs', o.leaseMs ?? 30_000, 100, 86_400_000);

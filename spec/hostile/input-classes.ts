@@ -464,6 +464,7 @@ export function inputClassTests(label: string, db: Db, factory: () => Promise<Ha
           { middleware: 'x' },
           { middleware: [1] },
           { retryPolicy: 'x' },
+          { retryPolicy: { delayMs: 1 } },
           { redact: 1 },
           { queueConcurrency: 'x' },
           { queueConcurrency: { 'a b': 1 } },
