@@ -11,6 +11,11 @@ import { usage } from './exit-codes.ts';
 
 const DBS = { postgres: 'postgres', postgresql: 'postgres', mysql: 'mysql', mariadb: 'mysql', sqlite: 'sqlite' } as const;
 
+/** The database a `--db` value names, or undefined (own keys only, so `constructor` names none). */
+function dbOf(name: string): (typeof DBS)[keyof typeof DBS] | undefined {
+  return Object.hasOwn(DBS, name) ? DBS[name as keyof typeof DBS] : undefined;
+}
+
 /**
  * Every numbered migration of `dir` (`0001_create_jobs.sql`, `0002_unique_jobs.sql`, …) in order,
  * from the source tree (`bin/cli`) or the built package (`dist/bin/cli`).
@@ -38,8 +43,8 @@ function schemaFiles(dir: string): string[] {
 export function schemaCommand(options: { db: string | undefined; orm: string | undefined; table: string | undefined }): string {
   const orm = options.orm ?? 'sql';
   if (orm !== 'sql') return ormArtifact(orm, options);
-  const db = DBS[(options.db ?? '') as keyof typeof DBS];
-  if (!db) throw usage(`--db must be postgres, mysql or sqlite${options.db === undefined ? '' : ` (got "${options.db}")`}.`);
+  const db = dbOf(options.db ?? '');
+  if (!db) throw usage(`--db must be postgres, mysql or sqlite${options.db === undefined ? '' : ` (got "${options.db.slice(0, 40)}")`}.`);
   // The migrations concatenated in order: a fresh table gets every column the engine checks for.
   const text = schemaFiles(db)
     .map((file) => readFileSync(file, 'utf8'))
@@ -108,10 +113,11 @@ function schemaRoot(): string {
  * Drizzle) and is optional elsewhere; `--table` renames the table as for the SQL.
  */
 function ormArtifact(orm: string, options: { db: string | undefined; table: string | undefined }): string {
-  const spec = ORMS[orm];
+  // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const spec = Object.hasOwn(ORMS, orm) ? ORMS[orm] : undefined;
   if (!spec) throw usage(`--orm must be one of sql, ${Object.keys(ORMS).join(', ')} (got "${orm.slice(0, 40)}").`);
-  const db = options.db === undefined ? undefined : DBS[options.db as keyof typeof DBS];
-  if (options.db !== undefined && !db) throw usage(`--db must be postgres, mysql or sqlite (got "${options.db}").`);
+  const db = options.db === undefined ? undefined : dbOf(options.db);
+  if (options.db !== undefined && !db) throw usage(`--db must be postgres, mysql or sqlite (got "${options.db.slice(0, 40)}").`);
   const pick = spec.select(db);
   if (!pick) throw usage(`--orm ${orm} has one artifact per database: add --db postgres, mysql or sqlite.`);
   const folder = join(schemaRoot(), pick.dir);
