@@ -6,15 +6,16 @@
 import { systemClock, type Clock } from './clock.ts';
 import { dialectFor } from './dialects/index.ts';
 import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
-import { ConcordiaError, InvalidArgsError, InvalidOptionError, UnknownJobKindError } from './errors.ts';
+import { InvalidArgsError, InvalidOptionError, UnknownJobKindError } from './errors.ts';
 import type { InsertRow, UniqueInsertRow } from './job.ts';
 import { isJobId, MAX_JOB_ID } from './job-id.ts';
 import type { AnyJobDefinition, AnyJobRequest, EnqueueOptions, JobRequest } from './job-definition.ts';
 import type { Adapter, Executor } from './sql/executor.ts';
 import { STATEMENT_BUDGET_BYTES } from './dialects/sql-dialect.ts';
 import { batchCost, MAX_ROWS_PER_INSERT, SMALL_BATCH_BYTES, splitRows } from './insert-batches.ts';
+import { withSavepoint, withSavepointSync } from './savepoint.ts';
 import { uniqueKeyOf, uniqueStatesMask, type UniqueEnqueueOptions, type UniqueEnqueueResult } from './unique.ts';
-import { assertInt, assertName, assertRunAt, assertTableName, encodeJsonObject, isPlainObject, safeMessage, type JsonObject } from './validation.ts';
+import { assertInt, assertName, assertRunAt, assertTableName, encodeJsonObject, inJob, isPlainObject, type JsonObject } from './validation.ts';
 import { Worker, type WorkOptions } from './worker.ts';
 
 /** Options of {@link createJobs}. */
@@ -202,7 +203,8 @@ export class Jobs<Tx> {
       argsJson: encodeJsonObject('args', request.args, this.maxArgsBytes),
       priority: assertInt('priority', o.priority ?? defaults.priority ?? 0, -1000, 1000),
       maxAttempts: assertInt('maxAttempts', o.maxAttempts ?? defaults.maxAttempts ?? this.maxAttempts, 1, 1000),
-      runAt: o.runAt ?? null,
+      // A copy: the caller's Date could change before the insert runs.
+      runAt: o.runAt === undefined ? null : new Date(o.runAt.getTime()),
       delayMs: assertInt('delayMs', o.delayMs ?? 0, 0, 100 * 365 * 24 * 3600 * 1000),
     };
     return { row, pending };
@@ -234,52 +236,6 @@ export class Jobs<Tx> {
     const ids: string[] = [];
     for (const chunk of chunks) ids.push(...(await this.dialect.insert(ex, chunk, this.clock.sqlNow())));
     return ids;
-  }
-
-  /**
-   * Runs several statements in the caller's transaction as one: inside a savepoint, released on
-   * success and rolled back on failure. So a failing later chunk leaves none of the earlier ones
-   * behind, and on PostgreSQL the caller's transaction is usable again after the error.
-   */
-  async #atomically<T>(ex: Executor, fn: () => Promise<T>): Promise<T> {
-    const begin = this.dialect.savepointSql('begin', ENQUEUE_SAVEPOINT);
-    if (begin === null) return fn();
-    await ex.execute(begin, []);
-    let result: T;
-    try {
-      result = await fn();
-    } catch (error) {
-      try {
-        await ex.execute(this.dialect.savepointSql('rollback', ENQUEUE_SAVEPOINT)!, []);
-        await ex.execute(this.dialect.savepointSql('release', ENQUEUE_SAVEPOINT)!, []);
-      } catch {
-        // The connection itself failed: the caller's transaction is gone, and `error` says why.
-      }
-      throw error;
-    }
-    await ex.execute(this.dialect.savepointSql('release', ENQUEUE_SAVEPOINT)!, []);
-    return result;
-  }
-
-  /** {@link Jobs.#atomically} for synchronous drivers. */
-  #atomicallySync<T>(ex: Executor, fn: () => T): T {
-    const begin = this.dialect.savepointSql('begin', ENQUEUE_SAVEPOINT);
-    if (begin === null || !ex.sync) return fn();
-    ex.sync.execute(begin, []);
-    let result: T;
-    try {
-      result = fn();
-    } catch (error) {
-      try {
-        ex.sync.execute(this.dialect.savepointSql('rollback', ENQUEUE_SAVEPOINT)!, []);
-        ex.sync.execute(this.dialect.savepointSql('release', ENQUEUE_SAVEPOINT)!, []);
-      } catch {
-        // See #atomically.
-      }
-      throw error;
-    }
-    ex.sync.execute(this.dialect.savepointSql('release', ENQUEUE_SAVEPOINT)!, []);
-    return result;
   }
 
   /**
@@ -316,7 +272,7 @@ export class Jobs<Tx> {
     const ex = this.adapter.bind(tx);
     const ids = await this.#observed(prepared, async () => {
       const chunks = await this.#plan(ex, prepared.rows);
-      return chunks.length === 1 ? this.#insert(ex, chunks) : this.#atomically(ex, () => this.#insert(ex, chunks));
+      return chunks.length === 1 ? this.#insert(ex, chunks) : withSavepoint(this.dialect, ex, ENQUEUE_SAVEPOINT, () => this.#insert(ex, chunks));
     });
     this.#wakeAfterCommit(tx, prepared.rows);
     return ids;
@@ -341,7 +297,7 @@ export class Jobs<Tx> {
       const insertAll = () => {
         for (const chunk of chunks) ids.push(...this.dialect.insertSync(ex, chunk, this.clock.sqlNow()));
       };
-      if (chunks.length > 1) this.#atomicallySync(ex, insertAll);
+      if (chunks.length > 1) withSavepointSync(this.dialect, ex, ENQUEUE_SAVEPOINT, insertAll);
       else insertAll();
     } catch (error) {
       done({ error });
@@ -537,29 +493,6 @@ export class Jobs<Tx> {
     for (const worker of this.#workers) {
       if (worker.state === 'running' && (!queues || queues.some((q) => worker.serves(q)))) worker.wake();
     }
-  }
-}
-
-/**
- * Runs one job's checks of a batch of `count`: a bad job of several is named by its index, and
- * anything but a Concordia error (a getter or Proxy that throws while being read) becomes a
- * typed error carrying it as `cause`.
- */
-function inJob<T>(count: number, index: number, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    const where = count > 1 ? `jobs[${index}]` : 'job';
-    if (error instanceof InvalidArgsError) {
-      if (count === 1) throw error;
-      throw new InvalidArgsError(`${where}.${error.path}`, error.message.slice(error.path.length + 2), { cause: error.cause });
-    }
-    if (error instanceof ConcordiaError) {
-      if (count === 1) throw error;
-      error.message = `${where}: ${error.message}`;
-      throw error;
-    }
-    throw new InvalidOptionError(`enqueue: ${where} could not be read: ${safeMessage(error)}.`, { cause: error });
   }
 }
 

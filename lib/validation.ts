@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { InvalidArgsError, InvalidIdentifierError, InvalidOptionError } from './errors.ts';
+import { ConcordiaError, InvalidArgsError, InvalidIdentifierError, InvalidOptionError } from './errors.ts';
 
 /** Kind and queue names: a letter or digit first, then letters, digits and `_ . : -`; 1–128 chars. */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
@@ -188,4 +188,27 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Runs one job's checks of a batch of `count`: a bad job of several is named by its index, and
+ * anything but a Concordia error (a getter or Proxy that throws while being read) becomes a
+ * typed error carrying it as `cause`.
+ */
+export function inJob<T>(count: number, index: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    const where = count > 1 ? `jobs[${index}]` : 'job';
+    if (error instanceof InvalidArgsError) {
+      if (count === 1) throw error;
+      throw new InvalidArgsError(`${where}.${error.path}`, error.message.slice(error.path.length + 2), { cause: error.cause });
+    }
+    if (error instanceof ConcordiaError) {
+      if (count === 1) throw error;
+      error.message = `${where}: ${error.message}`;
+      throw error;
+    }
+    throw new InvalidOptionError(`enqueue: ${where} could not be read: ${safeMessage(error)}.`, { cause: error });
+  }
 }
