@@ -382,15 +382,18 @@ export class Jobs<Tx> {
     request: JobRequest,
     options: UniqueEnqueueOptions,
   ): Promise<UniqueEnqueueResult> {
-    const { unique, ...rest } = options ?? ({} as UniqueEnqueueOptions);
-    if (!unique || typeof unique !== 'object') {
-      throw new InvalidOptionError('enqueueUnique: pass `unique` options, e.g. { unique: { periodMs: 60_000 } } or { unique: {} }.');
-    }
-    const uniqueStates = uniqueStatesMask(unique.states);
+    // inJob: options whose reading throws (a getter, a Proxy) become a typed error too.
+    const { unique, rest, uniqueStates } = inJob(1, 0, () => {
+      const { unique, ...rest } = options ?? ({} as UniqueEnqueueOptions);
+      if (!unique || typeof unique !== 'object') {
+        throw new InvalidOptionError('enqueueUnique: pass `unique` options, e.g. { unique: { periodMs: 60_000 } } or { unique: {} }.');
+      }
+      return { unique, rest, uniqueStates: uniqueStatesMask(unique.states) };
+    });
     const prepared = this.#prepare([request], rest);
     const row = prepared.rows[0]!;
     try {
-      const uniqueRow = { ...row, uniqueKey: uniqueKeyOf(row, unique, this.clock.now().getTime()), uniqueStates };
+      const uniqueRow = { ...row, uniqueKey: inJob(1, 0, () => uniqueKeyOf(row, unique, this.clock.now().getTime())), uniqueStates };
       await this.#plan(ex, [row]); // refuses a job too large for one statement
       const result = await insert(this.dialect, uniqueRow, this.clock.sqlNow());
       prepared.done({ ids: result.inserted ? [result.id] : [] });

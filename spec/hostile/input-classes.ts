@@ -443,6 +443,8 @@ export function inputClassTests(label: string, db: Db, factory: () => Promise<Ha
         await expectRejected((tx, c) => c.enqueueUnique(tx, job({}), { unique: { periodMs: 0 } }), InvalidOptionError);
         await expectRejected((tx, c) => c.enqueueUnique(tx, job({}), { unique: { by: { args: 'x' } } } as never), InvalidOptionError);
         await expectRejected((tx, c) => c.enqueue(tx, job({}), throwingProxy() as never), InvalidOptionError);
+        await expectRejected((tx, c) => c.enqueueUnique(tx, job({}), throwingProxy() as never), InvalidOptionError);
+        await expectRejected((tx, c) => c.enqueueUnique(tx, job({}), { unique: throwingProxy() } as never), InvalidOptionError);
       });
       test('defineJob refuses bad configs with typed errors', async () => {
         const configs: unknown[] = [undefined, {}, { handler: 'x' }, { handler: () => 1, parse: 'x' }, { handler: () => 1, priority: 1001 }, { handler: () => 1, maxAttempts: 0 }, { handler: () => 1, queue: 'a b' }, { handler: () => 1, timeoutMs: 0 }];
