@@ -5,7 +5,8 @@ import { betterSqlite3Harness, knexHarness } from '../support/harnesses.ts';
 import { inputClassTests } from './input-classes.ts';
 
 inputClassTests('better-sqlite3 × sqlite', 'sqlite', betterSqlite3Harness);
-inputClassTests('knex × sqlite', 'sqlite', () => knexHarness('sqlite'));
+// The tens-of-MiB volume cases run once per database, through the raw driver above.
+inputClassTests('knex × sqlite', 'sqlite', () => knexHarness('sqlite'), { volume: false });
 
 describe('hostile input: better-sqlite3 synchronous enqueue', () => {
   it('an enqueueManySync whose later statement fails leaves none of its rows inside db.transaction()', async () => {
