@@ -17,6 +17,9 @@ import type { Adapter, Executor, SqlParam } from '../../lib/sql/executor.ts';
 import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from '../support/databases.ts';
 import { inspector } from '../support/harnesses.ts';
 import { sqlInspection } from '../support/harness.ts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runCli } from '../../bin/cli/main.ts';
+import { isReachable } from '../support/databases.ts';
 
 /** A row written directly; unset columns get a healthy value. Times are epoch ms, JSON is raw text. */
 export interface RawRow {
@@ -127,4 +130,45 @@ export async function hostileEnv(db: Db): Promise<HostileEnv> {
       await closeOwn();
     },
   };
+}
+
+/**
+ * Sets up one database's {@link HostileEnv} for the enclosing `describe` and returns a `test`
+ * that skips where the database is unreachable and fails on any unhandled rejection the case
+ * left behind (a worker path that threw where it should have recorded).
+ */
+export function hostileSuite(db: Db): { readonly env: HostileEnv; test: (name: string, fn: () => Promise<void>) => void } {
+  let env: HostileEnv | undefined;
+  let available = true;
+  const rejections: unknown[] = [];
+  const onRejection = (reason: unknown): void => void rejections.push(reason);
+  beforeAll(async () => {
+    available = await isReachable(db);
+    if (available) env = await hostileEnv(db);
+    process.on('unhandledRejection', onRejection);
+  }, 30_000);
+  afterAll(async () => {
+    process.off('unhandledRejection', onRejection);
+    await env?.close();
+  });
+  const test = (name: string, fn: () => Promise<void>): void =>
+    void it(name, async (ctx) => {
+      if (!available) return ctx.skip();
+      await fn();
+      expect(rejections).toEqual([]);
+    });
+  return {
+    get env(): HostileEnv {
+      return env!;
+    },
+    test,
+  };
+}
+
+/** Runs the CLI in this process, as the binary would, with an empty environment. */
+export async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t), env: {} });
+  return { code, out, err };
 }

@@ -8,12 +8,11 @@
  * metadata → discarded `invalid_args`, unknown kind → `unknown_kind`); one bad row never blocks
  * the others; no worker statement fails; no unhandled rejection.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../bin/cli/main.ts';
+import { describe, expect } from 'vitest';
 import { createJobs, defineJob, type Jobs, type Logger } from '../../lib/index.ts';
 import { drainQueue, listEnqueued } from '../../lib/testing/index.ts';
-import { isReachable, type Db } from '../support/databases.ts';
-import { hostileEnv, type HostileEnv } from './corrupt-rows-env.ts';
+import type { Db } from '../support/databases.ts';
+import { cli, hostileSuite } from './corrupt-rows-env.ts';
 
 const HOUR = 3_600_000;
 
@@ -44,34 +43,10 @@ async function rescueOnce(jobs: Jobs<unknown>, logger: Logger): Promise<number> 
   }
 }
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t), env: {} });
-  return { code, out, err };
-}
 
 describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written behind our back: %s', (db) => {
-  let env: HostileEnv;
-  let available = true;
-  const rejections: unknown[] = [];
-  const onRejection = (reason: unknown): void => void rejections.push(reason);
-
-  beforeAll(async () => {
-    available = await isReachable(db);
-    if (available) env = await hostileEnv(db);
-    process.on('unhandledRejection', onRejection);
-  }, 30_000);
-  afterAll(async () => {
-    process.off('unhandledRejection', onRejection);
-    await env?.close();
-  });
-  const test = (name: string, fn: () => Promise<void>) =>
-    it(name, async (ctx) => {
-      if (!available) return ctx.skip();
-      await fn();
-      expect(rejections).toEqual([]);
-    });
+  const suite = hostileSuite(db);
+  const test = suite.test;
 
   const ok = defineJob('ok', { handler: async () => {} });
   /** Fails its first attempt, then succeeds: exercises the failure record, then the completion. */
@@ -85,36 +60,36 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written
       throw new Error('always fails');
     },
   });
-  const client = (): Jobs<unknown> => createJobs({ adapter: env.adapter, table: env.table, jobs: [ok, flaky, failing] }) as Jobs<unknown>;
+  const client = (): Jobs<unknown> => createJobs({ adapter: suite.env.adapter, table: suite.env.table, jobs: [ok, flaky, failing] }) as Jobs<unknown>;
   const stateOf = async (ids: string[]) => {
-    const rows = new Map((await env.view.rows()).map((r) => [r.id, r]));
+    const rows = new Map((await suite.env.view.rows()).map((r) => [r.id, r]));
     return ids.map((id) => rows.get(id));
   };
 
   test('claim, fail and complete: bad args or metadata are discarded as invalid_args, unknown kinds as unknown_kind, the rest run', async () => {
     const jobs = client();
     const q = { queue: 'claimq' };
-    const bad = env.acceptsBadJson;
+    const bad = suite.env.acceptsBadJson;
     const invalid = [
-      ...(bad ? [await env.put({ ...q, args: '{"a":' }), await env.put({ ...q, args: '' }), await env.put({ ...q, metadata: 'not json' })] : []),
-      await env.put({ ...q, args: '"text"' }),
-      await env.put({ ...q, args: '[1,2]' }),
-      await env.put({ ...q, args: 'null' }),
-      await env.put({ ...q, args: '7' }),
-      await env.put({ ...q, metadata: '[1]' }),
-      await env.put({ ...q, metadata: '"x"' }),
+      ...(bad ? [await suite.env.put({ ...q, args: '{"a":' }), await suite.env.put({ ...q, args: '' }), await suite.env.put({ ...q, metadata: 'not json' })] : []),
+      await suite.env.put({ ...q, args: '"text"' }),
+      await suite.env.put({ ...q, args: '[1,2]' }),
+      await suite.env.put({ ...q, args: 'null' }),
+      await suite.env.put({ ...q, args: '7' }),
+      await suite.env.put({ ...q, metadata: '[1]' }),
+      await suite.env.put({ ...q, metadata: '"x"' }),
     ];
-    const unknown = [await env.put({ ...q, kind: 'ghost' }), await env.put({ ...q, kind: 'constructor' }), await env.put({ ...q, kind: '' })];
+    const unknown = [await suite.env.put({ ...q, kind: 'ghost' }), await suite.env.put({ ...q, kind: 'constructor' }), await suite.env.put({ ...q, kind: '' })];
     // Bad or foreign `errors` history: the failure is still recorded, and the job runs again.
     const history = [
-      ...(bad ? [await env.put({ ...q, kind: 'flaky', errors: 'oops{' })] : []),
-      await env.put({ ...q, kind: 'flaky', errors: '{"not":"an array"}' }),
-      await env.put({ ...q, kind: 'flaky', errors: '42' }),
+      ...(bad ? [await suite.env.put({ ...q, kind: 'flaky', errors: 'oops{' })] : []),
+      await suite.env.put({ ...q, kind: 'flaky', errors: '{"not":"an array"}' }),
+      await suite.env.put({ ...q, kind: 'flaky', errors: '42' }),
     ];
     // Past its max_attempts: one more attempt, and a failure then discards it.
-    const pastMaxFails = await env.put({ ...q, kind: 'failing', attempt: 7, maxAttempts: 3 });
-    const pastMaxOk = await env.put({ ...q, kind: 'ok', attempt: 7, maxAttempts: 3 });
-    const foreignState = await env.put({ ...q, state: 'weird' });
+    const pastMaxFails = await suite.env.put({ ...q, kind: 'failing', attempt: 7, maxAttempts: 3 });
+    const pastMaxOk = await suite.env.put({ ...q, kind: 'ok', attempt: 7, maxAttempts: 3 });
+    const foreignState = await suite.env.put({ ...q, state: 'weird' });
     const healthy = await jobs.enqueueAutocommit(ok({}), q);
 
     const logger = recordingLogger();
@@ -122,7 +97,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written
     expect(logger.errors).toEqual([]);
     expect(result.hitMax).toBe(false);
 
-    const rows = await env.view.rows();
+    const rows = await suite.env.view.rows();
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const id of invalid) expect(byId.get(id), id).toMatchObject({ state: 'discarded', errors: [expect.objectContaining({ reason: 'invalid_args' })] });
     for (const id of unknown) expect(byId.get(id), id).toMatchObject({ state: 'discarded', errors: [expect.objectContaining({ reason: 'unknown_kind' })] });
@@ -144,16 +119,16 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written
     const now = Date.now();
     const expired = now - HOUR;
     const q = { queue: 'rescueq', state: 'running', leaseToken: 'gone', lockedBy: 'dead-worker', attempt: 1 };
-    const plain = await env.put({ ...q, runAtMs: now - 5 * HOUR, leaseExpiresAtMs: expired });
+    const plain = await suite.env.put({ ...q, runAtMs: now - 5 * HOUR, leaseExpiresAtMs: expired });
     const corrupt = [
-      ...(env.acceptsBadJson ? [await env.put({ ...q, runAtMs: now - 4 * HOUR, leaseExpiresAtMs: expired, errors: '[{"broken"' })] : []),
-      await env.put({ ...q, runAtMs: now - 4 * HOUR, leaseExpiresAtMs: expired, errors: '{"an":"object"}' }),
-      await env.put({ ...q, runAtMs: now - 4 * HOUR, leaseExpiresAtMs: expired, leaseToken: null, lockedBy: null }),
+      ...(suite.env.acceptsBadJson ? [await suite.env.put({ ...q, runAtMs: now - 4 * HOUR, leaseExpiresAtMs: expired, errors: '[{"broken"' })] : []),
+      await suite.env.put({ ...q, runAtMs: now - 4 * HOUR, leaseExpiresAtMs: expired, errors: '{"an":"object"}' }),
+      await suite.env.put({ ...q, runAtMs: now - 4 * HOUR, leaseExpiresAtMs: expired, leaseToken: null, lockedBy: null }),
       // Running without a lease expiry: no worker can hold it.
-      await env.put({ ...q, runAtMs: now - 4 * HOUR, leaseExpiresAtMs: null }),
+      await suite.env.put({ ...q, runAtMs: now - 4 * HOUR, leaseExpiresAtMs: null }),
     ];
-    const exhausted = await env.put({ ...q, attempt: 9, maxAttempts: 3, leaseExpiresAtMs: expired, ...(env.acceptsBadJson && { errors: 'nope' }) });
-    const alive = await env.put({ ...q, leaseExpiresAtMs: now + HOUR });
+    const exhausted = await suite.env.put({ ...q, attempt: 9, maxAttempts: 3, leaseExpiresAtMs: expired, ...(suite.env.acceptsBadJson && { errors: 'nope' }) });
+    const alive = await suite.env.put({ ...q, leaseExpiresAtMs: now + HOUR });
 
     const jobs = client();
     const logger = recordingLogger();
@@ -176,9 +151,9 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written
     const now = Date.now();
     const order: string[] = [];
     const track = defineJob('track', { handler: async (_a, ctx) => void order.push(ctx.id) });
-    const jobs = createJobs({ adapter: env.adapter, table: env.table, jobs: [track] }) as Jobs<unknown>;
+    const jobs = createJobs({ adapter: suite.env.adapter, table: suite.env.table, jobs: [track] }) as Jobs<unknown>;
     // Its worker died holding it; it was due ten minutes ago.
-    const early = await env.put({ queue: 'placeq', kind: 'track', state: 'running', attempt: 1, runAtMs: now - 600_000, leaseToken: 'gone', leaseExpiresAtMs: now - 60_000 });
+    const early = await suite.env.put({ queue: 'placeq', kind: 'track', state: 'running', attempt: 1, runAtMs: now - 600_000, leaseToken: 'gone', leaseExpiresAtMs: now - 60_000 });
     const later = await jobs.enqueueAutocommit(track({}), { queue: 'placeq' });
     expect(await rescueOnce(jobs, recordingLogger())).toBe(1);
     expect((await stateOf([early]))[0]?.runAtMs).toBe(now - 600_000);
@@ -189,15 +164,15 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written
   test('prune, list, count, the testing helpers and the CLI read past corrupt rows', async () => {
     const old = Date.now() - 30 * 24 * HOUR;
     const q = { queue: 'readq' };
-    const bad = env.acceptsBadJson;
+    const bad = suite.env.acceptsBadJson;
     const finished = [
-      await env.put({ ...q, state: 'completed', finalizedAtMs: old, ...(bad && { args: '{{', errors: '][', metadata: '?' }) }),
-      await env.put({ ...q, state: 'discarded', finalizedAtMs: old, args: '"text"', errors: '{"x":1}' }),
+      await suite.env.put({ ...q, state: 'completed', finalizedAtMs: old, ...(bad && { args: '{{', errors: '][', metadata: '?' }) }),
+      await suite.env.put({ ...q, state: 'discarded', finalizedAtMs: old, args: '"text"', errors: '{"x":1}' }),
     ];
     // Finished without a finalized_at: never old enough to prune, and no error either.
-    const timeless = await env.put({ ...q, state: 'completed', finalizedAtMs: null });
-    const foreign = await env.put({ ...q, state: 'weird', ...(bad && { args: 'not json at all' }) });
-    const unknownKind = await env.put({ ...q, kind: 'ghost', state: 'discarded', finalizedAtMs: old });
+    const timeless = await suite.env.put({ ...q, state: 'completed', finalizedAtMs: null });
+    const foreign = await suite.env.put({ ...q, state: 'weird', ...(bad && { args: 'not json at all' }) });
+    const unknownKind = await suite.env.put({ ...q, kind: 'ghost', state: 'discarded', finalizedAtMs: old });
 
     const jobs = client();
     const listed = await listEnqueued(jobs, { queue: 'readq' });
@@ -211,7 +186,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written
       expect.arrayContaining([{ queue: 'readq', state: 'weird', count: 1 }, { queue: 'readq', state: 'completed', count: 2 }]),
     );
 
-    const on = ['--url', env.url, '--table', env.table];
+    const on = ['--url', suite.env.url, '--table', suite.env.table];
     const list = await cli(['list', '--json', '--args', '--queue', 'readq', ...on]);
     expect(list).toMatchObject({ code: 0, err: '' });
     expect((JSON.parse(list.out) as { jobs: { id: string }[] }).jobs.map((j) => j.id)).toEqual([...finished, timeless, foreign, unknownKind]);
@@ -223,7 +198,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written
     const worker = jobs.createWorker({ queues: ['nothing_to_claim'], logger, retention: { completedMs: 7 * 24 * HOUR, discardedMs: 7 * 24 * HOUR } });
     expect(await worker.prune()).toBe(3);
     expect(logger.errors).toEqual([]);
-    const left = (await env.view.rows()).filter((r) => r.queue === 'readq').map((r) => r.id);
+    const left = (await suite.env.view.rows()).filter((r) => r.queue === 'readq').map((r) => r.id);
     expect(left).toEqual([timeless, foreign]);
   });
 });

@@ -8,51 +8,27 @@
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { betterSqlite3Adapter } from '../../adapters/better-sqlite3/better-sqlite3-adapter.ts';
 import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
 import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
-import { runCli } from '../../bin/cli/main.ts';
 import { InvalidOptionError } from '../../lib/errors.ts';
 import { createJobs, defineJob, type JobContext, type Jobs, silentLogger } from '../../lib/index.ts';
 import { drainQueue, listEnqueued } from '../../lib/testing/index.ts';
 import type { Adapter } from '../../lib/sql/executor.ts';
-import { isReachable, MYSQL_URL, PG_URL, type Db } from '../support/databases.ts';
-import { hostileEnv, type HostileEnv } from './corrupt-rows-env.ts';
+import { MYSQL_URL, PG_URL, type Db } from '../support/databases.ts';
+import { cli, hostileSuite } from './corrupt-rows-env.ts';
 
 
 const HOUR = 3_600_000;
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, { out: (t) => void (out += t), err: (t) => void (err += t), env: {} });
-  return { code, out, err };
-}
 
 /** `base + k` as decimal text, for k = 0 … n − 1. */
 const after = (base: string, n: number): string[] => Array.from({ length: n }, (_, k) => (BigInt(base) + BigInt(k)).toString());
 
 describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyond: %s', (db) => {
-  let env: HostileEnv;
-  let available = true;
-  const rejections: unknown[] = [];
-  const onRejection = (reason: unknown): void => void rejections.push(reason);
-  beforeAll(async () => {
-    available = await isReachable(db);
-    if (available) env = await hostileEnv(db);
-    process.on('unhandledRejection', onRejection);
-  }, 30_000);
-  afterAll(async () => {
-    process.off('unhandledRejection', onRejection);
-    await env?.close();
-  });
-  const test = (name: string, fn: () => Promise<void>) =>
-    it(name, async (ctx) => {
-      if (!available) return ctx.skip();
-      await fn();
-      expect(rejections).toEqual([]);
-    });
+  const suite = hostileSuite(db);
+  const test = suite.test;
 
   const seen: string[] = [];
   const gate: { open?: () => void } = {};
@@ -64,8 +40,8 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
       if (a.mode === 'hold' && ctx.attempt === 1) await new Promise<void>((resolve) => (gate.open = resolve));
     },
   });
-  const client = (): Jobs<unknown> => createJobs({ adapter: env.adapter, table: env.table, jobs: [work] }) as Jobs<unknown>;
-  const bump = (next: string): Promise<void> => env.view.bumpIds(next);
+  const client = (): Jobs<unknown> => createJobs({ adapter: suite.env.adapter, table: suite.env.table, jobs: [work] }) as Jobs<unknown>;
+  const bump = (next: string): Promise<void> => suite.env.view.bumpIds(next);
 
   test('a batch across 2^53 gets distinct exact ids; unique enqueue, claim, fail, retry, complete, list and drain keep them', async () => {
     await bump('9007199254740990');
@@ -104,12 +80,12 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
     await a.start();
     expect((await startedA).job.id).toBe(id);
     // The heartbeat statement, as A's timer would run it: it must find the row by its id.
-    const [row] = (await env.view.rows()).filter((r) => r.id === id);
-    const db = { autocommit: env.adapter.autocommit(), transaction: env.adapter.transaction.bind(env.adapter) };
+    const [row] = (await suite.env.view.rows()).filter((r) => r.id === id);
+    const db = { autocommit: suite.env.adapter.autocommit(), transaction: suite.env.adapter.transaction.bind(suite.env.adapter) };
     const held = await jobs.dialect.extendLeases(db, [{ id, token: row!.leaseToken! }], 600_000, null);
     expect([...held]).toEqual([id]);
     // A's lease lapses; worker B rescues the job, claims it and completes it.
-    await env.view.expireLease(id);
+    await suite.env.view.expireLease(id);
     const b = jobs.createWorker({ queues: ['fence'], pollIntervalMs: 20, logger: silentLogger });
     const doneB = b.next('job:completed');
     const rescued = b.next('jobs:rescued');
@@ -121,7 +97,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
     gate.open!();
     expect(await lost).toMatchObject({ during: 'complete', job: { id } });
     await Promise.all([a.stop(), b.stop()]);
-    const [after2] = (await env.view.rows()).filter((r) => r.id === id);
+    const [after2] = (await suite.env.view.rows()).filter((r) => r.id === id);
     expect(after2).toMatchObject({ state: 'completed', attempt: 2, lockedBy: b.id });
   });
 
@@ -131,7 +107,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
     let adapter: Adapter<unknown>;
     let close: () => Promise<void>;
     if (db === 'sqlite') {
-      const conn = new Database(env.url, { timeout: 5000 });
+      const conn = new Database(suite.env.url, { timeout: 5000 });
       conn.defaultSafeIntegers(true);
       adapter = betterSqlite3Adapter(conn) as Adapter<unknown>;
       close = async () => void conn.close();
@@ -148,7 +124,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
     }
     try {
       await bump('9007199254742001');
-      const jobs = createJobs({ adapter, table: env.table, jobs: [work] }) as Jobs<unknown>;
+      const jobs = createJobs({ adapter, table: suite.env.table, jobs: [work] }) as Jobs<unknown>;
       const ids = await jobs.enqueueManyAutocommit([work({ mode: 'ok' }), work({ mode: 'fail' }), work({ mode: 'ok' })], { queue: 'settings' });
       expect(ids).toEqual(after('9007199254742001', 3));
       const drained = await drainQueue(jobs, { queues: ['settings'], retryPolicy: { delayMs: () => 0 }, logger: silentLogger });
@@ -174,7 +150,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
     const jobs = client();
     const [x, y, z] = await jobs.enqueueManyAutocommit([work({ mode: 'ok' }), work({ mode: 'ok' }), work({ mode: 'ok' })], { queue: 'top' });
     expect([x, y, z]).toEqual(['9223372036854775805', '9223372036854775806', '9223372036854775807']);
-    const on = ['--url', env.url, '--table', env.table];
+    const on = ['--url', suite.env.url, '--table', suite.env.table];
     expect(await jobs.cancel(x!)).toBe(true);
     expect(await cli(['cancel', y!, ...on])).toMatchObject({ code: 0, out: `Cancelled job ${y}.\n` });
     expect(JSON.parse((await cli(['retry', x!, '--json', ...on])).out)).toEqual({ id: x, retried: true, state: 'available' });
@@ -197,8 +173,8 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
     await drainQueue(jobs, { queues: ['top'], logger: silentLogger });
     // Finished long ago, as far as retention can tell.
     const old = Date.now() - 30 * 24 * HOUR;
-    const f = env.db === 'mysql' ? new Date(old).toISOString().replace('T', ' ').replace('Z', '') : env.db === 'postgres' ? new Date(old).toISOString() : old;
-    await env.raw.execute(`UPDATE ${env.db === 'mysql' ? `\`${env.table}\`` : `"${env.table}"`} SET finalized_at = ${env.db === 'postgres' ? '?::timestamptz' : '?'} WHERE queue = 'top'`, [f]);
+    const f = suite.env.db === 'mysql' ? new Date(old).toISOString().replace('T', ' ').replace('Z', '') : suite.env.db === 'postgres' ? new Date(old).toISOString() : old;
+    await suite.env.raw.execute(`UPDATE ${suite.env.db === 'mysql' ? `\`${suite.env.table}\`` : `"${suite.env.table}"`} SET finalized_at = ${suite.env.db === 'postgres' ? '?::timestamptz' : '?'} WHERE queue = 'top'`, [f]);
     const pruner = jobs.createWorker({ queues: ['top'], retention: { completedMs: 7 * 24 * HOUR, cancelledMs: 7 * 24 * HOUR }, logger: silentLogger });
     expect(await pruner.prune()).toBe(3);
     expect(await listEnqueued(jobs, { queue: 'top' })).toEqual([]);
