@@ -15,6 +15,7 @@ import { MySqlDatabase, MySqlDialect, MySqlTransaction } from 'drizzle-orm/mysql
 import { PgDatabase, PgDialect, PgTransaction } from 'drizzle-orm/pg-core';
 import { BaseSQLiteDatabase, SQLiteSyncDialect, SQLiteTransaction } from 'drizzle-orm/sqlite-core';
 import { NotInTransactionError, StateError, UnknownDialectError } from '../../lib/errors.ts';
+import { asErrorEmitter, guardConnection, type ErrorEmitter } from '../../lib/sql/connection-guard.ts';
 import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the adapter accepts a Drizzle database of any schema and driver. */
@@ -149,11 +150,25 @@ export function drizzleAdapter(db: DrizzleDatabase): Adapter<DrizzleDatabase> {
       return asyncExecutor(tx as unknown as AsyncRunner, dialect);
     },
     autocommit: () => autocommit,
-    transaction: (fn) =>
-      (db as unknown as { transaction<T>(f: (tx: AsyncRunner) => Promise<T>): Promise<T> }).transaction((tx) => fn(asyncExecutor(tx, dialect))),
-    userTransaction: (fn) =>
-      (db as unknown as { transaction<T>(f: (tx: DrizzleDatabase) => Promise<T>): Promise<T> }).transaction((tx) => fn(tx)),
+    // Both guarded: a server that ends the connection mid-transaction must not crash the process.
+    transaction: (fn) => guardConnection((body) => transactionOf(db)(body), connectionOf, (tx) => fn(asyncExecutor(tx as unknown as AsyncRunner, dialect))),
+    userTransaction: (fn) => guardConnection((body) => transactionOf(db)(body), connectionOf, fn),
   };
+}
+
+/** `db.transaction`, bound (Drizzle's per-driver signatures share no callable type). */
+function transactionOf(db: DrizzleDatabase): <T>(body: (tx: DrizzleDatabase) => Promise<T>) => Promise<T> {
+  const d = db as unknown as { transaction<T>(f: (tx: DrizzleDatabase) => Promise<T>): Promise<T> };
+  return (body) => d.transaction(body);
+}
+
+/**
+ * The driver connection under a Drizzle transaction: Drizzle keeps it on the session
+ * (`tx.session.client`: the `PoolClient` it checked out on node-postgres, where it adds no
+ * 'error' listener; the mysql2 connection on MySQL).
+ */
+function connectionOf(tx: unknown): ErrorEmitter | undefined {
+  return asErrorEmitter((tx as { session?: { client?: unknown } } | null)?.session?.client);
 }
 
 function sqliteAdapter(db: BaseSQLiteDatabase<'sync', unknown>): Adapter<DrizzleDatabase> {

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { pgAdapter } from '../pg/pg-adapter.ts';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
+import { asErrorEmitter, guardConnection, type ErrorEmitter } from '../../lib/sql/connection-guard.ts';
 import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
 
 /** What `enqueue` accepts: the transactional manager, or a query runner inside a transaction. */
@@ -39,6 +40,11 @@ function executorFor(dialect: SqlDialectName, run: (sql: string, params: SqlPara
     query: async (sql, params) => (await run(sql, params as SqlParam[])).records as SqlRow[],
     execute: async (sql, params) => toCount((await run(sql, params as SqlParam[])).affected),
   });
+}
+
+/** The driver connection a transaction's runner holds (pg client, mysql2 pool connection). */
+function connectionOf(em: EntityManager): ErrorEmitter | undefined {
+  return asErrorEmitter((em.queryRunner as { databaseConnection?: unknown } | undefined)?.databaseConnection);
 }
 
 function onRunner(dialect: SqlDialectName, qr: QueryRunner): Executor {
@@ -109,7 +115,10 @@ export function typeormAdapter(dataSource: DataSource): Adapter<TypeormTransacti
       if (qr.isReleased) throw new NotInTransactionError('typeormAdapter: this QueryRunner has been released.');
       return onRunner(dialect, qr);
     },
-    userTransaction: (fn) => dataSource.transaction((em) => fn(em)),
+    // TypeORM listens on its pg client and, on a connection the server ended, releases the
+    // runner at once; the job would then be recorded with the refusal of the released runner
+    // rather than why. The guard keeps the server's reason (and covers drivers TypeORM leaves bare).
+    userTransaction: (fn) => guardConnection((body) => dataSource.transaction(body), connectionOf, fn),
     autocommit: () => autocommit,
     // PostgresDriver keeps its node-postgres pool in `master`: LISTEN borrows one session from it,
     // exactly as the pg adapter does.

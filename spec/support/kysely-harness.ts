@@ -19,8 +19,12 @@ export type AnyKysely = Kysely<any>;
 export type AnyTransaction = Transaction<any>;
 
 /** A Kysely instance on `db` (a fresh SQLite file when `sqlitePath` is given). */
-export function openKysely(db: Db, sqlitePath?: string): AnyKysely {
-  if (db === 'postgres') return new Kysely({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: PG_URL, max: 10 }) }) });
+export function openKysely(db: Db, sqlitePath?: string, onPgPool?: (pool: pg.Pool) => void): AnyKysely {
+  if (db === 'postgres') {
+    const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
+    onPgPool?.(pool);
+    return new Kysely({ dialect: new PostgresDialect({ pool }) });
+  }
   if (db === 'mysql') return new Kysely({ dialect: new MysqlDialect({ pool: createPool({ uri: MYSQL_URL, connectionLimit: 10 }) }) });
   return new Kysely({
     dialect: new SqliteDialect({
@@ -33,10 +37,14 @@ export function openKysely(db: Db, sqlitePath?: string): AnyKysely {
   });
 }
 
-export async function kyselyHarness(db: Db): Promise<Harness<AnyTransaction> & { kysely: AnyKysely; sqlitePath: string | undefined }> {
+/** `onPgPool` sees the pg pool before Kysely does (PostgreSQL only), as a user's own setup would. */
+export async function kyselyHarness(
+  db: Db,
+  onPgPool?: (pool: pg.Pool) => void,
+): Promise<Harness<AnyTransaction> & { kysely: AnyKysely; sqlitePath: string | undefined }> {
   const table = uniqueTable('ky');
   const sqlitePath = db === 'sqlite' ? tempSqlitePath() : undefined;
-  const kysely = openKysely(db, sqlitePath);
+  const kysely = openKysely(db, sqlitePath, onPgPool);
   await createConcordiaJobsTable(kysely, table);
   await addConcordiaUniqueJobs(kysely, table);
   const orders = `${table}_orders`;
