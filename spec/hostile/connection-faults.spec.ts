@@ -12,9 +12,9 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createJobs, defineJob, silentLogger, type Jobs, type Worker } from '../../lib/index.ts';
 import type { Adapter, Executor } from '../../lib/sql/executor.ts';
-import { isReachable, MYSQL_URL, PG_URL, type Db } from '../support/databases.ts';
+import { isReachable, MYSQL_URL, PG_URL } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
-import { betterSqlite3Harness, mysql2Harness, pgHarness } from '../support/harnesses.ts';
+import { rawDriverHarness } from '../support/harnesses.ts';
 
 /** What a driver reports when the connection dropped: the statement's fate is unknown to it. */
 function connectionLost(): Error {
@@ -48,12 +48,6 @@ function dropAckAfter(adapter: Adapter<unknown>, pattern: RegExp): { adapter: Ad
   return { adapter: wrapped, arm: () => void (armed = true), fired: () => fired };
 }
 
-const factories: Record<Db, () => Promise<Harness>> = {
-  postgres: pgHarness as () => Promise<Harness>,
-  mysql: mysql2Harness as () => Promise<Harness>,
-  sqlite: betterSqlite3Harness as () => Promise<Harness>,
-};
-
 describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: connection faults on %s', (db) => {
   let h: Harness | undefined;
   let available = true;
@@ -63,7 +57,7 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: connection fau
 
   beforeAll(async () => {
     available = await isReachable(db);
-    if (available) h = await factories[db]();
+    if (available) h = await rawDriverHarness(db);
   });
   afterAll(async () => {
     await h?.close();

@@ -6,22 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobs, defineJob, silentLogger, type Jobs } from '../../lib/index.ts';
-import { isReachable, type Db } from '../support/databases.ts';
+import { isReachable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
-import { betterSqlite3Harness, mysql2Harness, pgHarness } from '../support/harnesses.ts';
-
-const factories: Record<Db, () => Promise<Harness>> = {
-  postgres: pgHarness as () => Promise<Harness>,
-  mysql: mysql2Harness as () => Promise<Harness>,
-  sqlite: betterSqlite3Harness as () => Promise<Harness>,
-};
+import { rawDriverHarness } from '../support/harnesses.ts';
 
 describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: stalled handlers on %s', (db) => {
   let h: Harness | undefined;
   let available = true;
   beforeAll(async () => {
     available = await isReachable(db);
-    if (available) h = await factories[db]();
+    if (available) h = await rawDriverHarness(db);
   });
   afterAll(async () => {
     await h?.close();

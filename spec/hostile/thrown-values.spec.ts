@@ -8,9 +8,9 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createJobs, defineJob, type Jobs, type Worker, type WorkOptions } from '../../lib/index.ts';
-import { isReachable, type Db } from '../support/databases.ts';
+import { isReachable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
-import { betterSqlite3Harness, mysql2Harness, pgHarness } from '../support/harnesses.ts';
+import { rawDriverHarness } from '../support/harnesses.ts';
 
 /** Throws on every trap a describer might touch. */
 const hostileTraps: ProxyHandler<object> = {
@@ -111,12 +111,6 @@ const cases: Record<string, { make: () => unknown; expect: (message: string) => 
 
 const caseNames = Object.keys(cases);
 
-const factories: Record<Exclude<Db, never>, () => Promise<Harness>> = {
-  postgres: pgHarness as () => Promise<Harness>,
-  mysql: mysql2Harness as () => Promise<Harness>,
-  sqlite: betterSqlite3Harness as () => Promise<Harness>,
-};
-
 describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: thrown values on %s', (db) => {
   let h: Harness | undefined;
   let available = true;
@@ -126,7 +120,7 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: thrown values 
 
   beforeAll(async () => {
     available = await isReachable(db);
-    if (available) h = await factories[db]();
+    if (available) h = await rawDriverHarness(db);
   });
   afterAll(async () => {
     await h?.close();

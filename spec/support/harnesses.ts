@@ -166,3 +166,10 @@ export async function memoryHarness(): Promise<Harness<MemoryTransaction>> {
     async close() {},
   };
 }
+
+/** The raw driver's harness for each database: the reference adapter of the hostile suites. */
+export function rawDriverHarness(db: Db): Promise<Harness> {
+  if (db === 'postgres') return pgHarness() as Promise<Harness>;
+  if (db === 'mysql') return mysql2Harness() as Promise<Harness>;
+  return betterSqlite3Harness() as Promise<Harness>;
+}
