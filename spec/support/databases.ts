@@ -19,8 +19,21 @@ export type Db = 'postgres' | 'mysql' | 'sqlite';
 function urlOf(db: ServerDb): string {
   const fromEnv = process.env[URL_VARIABLES[db]];
   if (fromEnv) return fromEnv;
-  // Absent when a file runs outside this config's globalSetup (e.g. a vitest run with another config).
-  return inject('concordiaDatabaseUrls')?.[db] || LOOPBACK_URLS[db];
+  return injectedUrl(db) || LOOPBACK_URLS[db];
+}
+
+/**
+ * The URL the run's globalSetup provided, if any. Absent when a file runs outside this config's
+ * globalSetup (a vitest run with another config), and outside vitest altogether: the benchmarks
+ * import this module too, and vitest's `inject` throws outside a test worker.
+ */
+function injectedUrl(db: ServerDb): string | undefined {
+  if (!process.env['VITEST']) return undefined;
+  try {
+    return inject('concordiaDatabaseUrls')?.[db];
+  } catch {
+    return undefined;
+  }
 }
 
 export const PG_URL = urlOf('postgres');
