@@ -19,7 +19,7 @@ import { integer as sqliteInteger, sqliteTable } from 'drizzle-orm/sqlite-core';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { drizzleAdapter, type DrizzleDatabase } from '../../adapters/drizzle/drizzle-adapter.ts';
-import { drizzleKitCreateSql } from '../../schema/drizzle/generate-sql.ts';
+import { drizzleKitCreateSql } from './drizzle-kit-sql.ts';
 import { concordiaJobsTable as mysqlJobs } from '../../schema/drizzle/mysql.ts';
 import { concordiaJobsTable as pgJobs } from '../../schema/drizzle/pg.ts';
 import { concordiaJobsTable as sqliteJobs } from '../../schema/drizzle/sqlite.ts';
