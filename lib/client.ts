@@ -16,7 +16,7 @@ import { batchCost, MAX_ROWS_PER_INSERT, SMALL_BATCH_BYTES, splitRows } from './
 import { withSavepoint, withSavepointSync } from './savepoint.ts';
 import { uniqueKeyOf, uniqueStatesMask, type UniqueEnqueueOptions, type UniqueEnqueueResult } from './unique.ts';
 import { assertInt, assertName, assertRunAt, assertTableName, encodeJsonObject, inJob, isPlainObject, type JsonObject } from './validation.ts';
-import { Worker, type WorkOptions } from './worker.ts';
+import { Worker, type WorkOptions } from './worker/worker.ts';
 
 /** Options of {@link createJobs}. */
 export interface CreateJobsOptions<Tx> {
@@ -405,8 +405,10 @@ export class Jobs<Tx> {
   }
 
   /**
-   * Cancels a job that has not started: `available` (due, scheduled or waiting to retry) → `cancelled`.
-   * @returns true if this call cancelled it; false if it does not exist, is running or already finished
+   * Cancels a job that has not finished: `available` (due, scheduled or waiting to retry) or
+   * `running` → `cancelled`. A running job's worker (or one holding it claimed ahead) finds out at
+   * its next heartbeat, aborts the handler's signal and drops its result.
+   * @returns true if this call cancelled it; false if it does not exist or already finished
    */
   async cancel(id: string | number | bigint): Promise<boolean> {
     const text = String(id);

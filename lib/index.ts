@@ -6,7 +6,7 @@
 export { createJobs, Jobs, type CreateJobsOptions, type EnqueueHook, type EnqueueOutcome, type PendingJob } from './client.ts';
 export { DEFAULT_UNIQUE_STATES, type UniqueOptions, type UniqueEnqueueOptions, type UniqueEnqueueResult } from './unique.ts';
 export { periodic, parseSchedule, slotKey, PeriodicScheduler, InvalidScheduleError, type PeriodicEnqueuer, type PeriodicJob, type PeriodicOptions, type Schedule, type ScheduleSpec } from './cron/index.ts';
-export { Worker, type WorkOptions, type WorkerEvents, type JobInfo, type DiscardReason, type RetentionOptions } from './worker.ts';
+export { Worker, type WorkOptions, type WorkerEvents, type JobInfo, type DiscardReason, type RetentionOptions } from './worker/worker.ts';
 export {
   defineJob,
   type JobDefinition,

@@ -5,7 +5,7 @@
  */
 import type { Jobs } from '../client.ts';
 import { silentLogger } from '../logger.ts';
-import type { JobInfo, WorkOptions } from '../worker.ts';
+import type { JobInfo, WorkOptions } from '../worker/worker.ts';
 import { InvalidOptionError } from '../errors.ts';
 
 /** Options of {@link drainQueue}: the worker's own options, minus those drain controls. */

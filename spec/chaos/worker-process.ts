@@ -1,7 +1,7 @@
 /**
  * A worker process for the chaos spec: serves one table until SIGTERM, and reports each job it
- * starts and completes on stdout (`started <id>`, `completed <id>`) so the parent can act on
- * real progress instead of timing.
+ * starts and completes on stdout (`ready <worker id>`, `started <id>`, `completed <id>`) so the
+ * parent can act on real progress instead of timing.
  */
 import Database from 'better-sqlite3';
 import mysql from 'mysql2/promise';
@@ -50,4 +50,4 @@ process.on('SIGTERM', () => {
   void worker.stop().then(close).then(() => process.exit(0));
 });
 await worker.start();
-process.stdout.write('ready\n');
+process.stdout.write(`ready ${worker.id}\n`);

@@ -8,6 +8,7 @@ import { CancelJob, DiscardJob, InvalidArgsError, InvalidIdentifierError, NotInT
 import { listEnqueued } from '../../lib/testing/index.ts';
 import { isReachable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
+import { claimAheadTests } from './claim-ahead.ts';
 import { periodicJobTests } from './periodic-jobs.ts';
 import { uniqueJobTests } from './unique-jobs.ts';
 
@@ -1065,5 +1066,6 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
     const suite = { db, harness: () => h, test, sqlTest, client, start };
     uniqueJobTests(suite);
     periodicJobTests(suite);
+    claimAheadTests(suite);
   });
 }
