@@ -12,7 +12,8 @@ import type { Pool } from 'pg';
 import { InvalidOptionError, NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
 import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
 import { StatementNames } from '../../lib/sql/statement-names.ts';
-import { dedicatedClient, listenOn, type PgListenClient } from '../pg/pg-listen.ts';
+import { listenOn } from '../pg/pg-listen.ts';
+import { driverListenSource, isPoolLike, listenClient, noListenWarning, type ListenSource } from './prisma-listen.ts';
 
 /**
  * What Concordia calls on a Prisma transaction client (`tx` in `prisma.$transaction(async (tx) => …)`).
@@ -55,21 +56,22 @@ export interface PrismaAdapterOptions {
   /**
    * PostgreSQL: where workers LISTEN for enqueue notifications, so a new job starts within
    * milliseconds of its commit instead of at the next poll. Prisma cannot hold a LISTEN session,
-   * so each worker opens one dedicated node-postgres connection (outside Prisma's pool) with
-   * these settings: a connection string, or a `pg.Pool` whose settings are copied (no
-   * connection is taken from it). Needs the `pg` package, which `@prisma/adapter-pg` already
-   * installs. Default: none (workers poll every `pollIntervalMs`). Not through PgBouncer in
-   * transaction mode, where LISTEN does not work.
+   * so each worker opens one dedicated node-postgres connection of its own (outside Prisma's
+   * pool, taking nothing from it).
+   *
+   * - omitted (default): the settings `@prisma/adapter-pg` was built with, read from the client:
+   *   the `pg.Pool` you gave `PrismaPg`, or its pool config / connection string. If they cannot
+   *   be found (another driver adapter, or a Prisma that moved its private fields), workers poll
+   *   and log one warning when they start.
+   * - a connection string, or a `pg.Pool` whose settings are copied: LISTEN there instead, e.g.
+   *   a direct URL when the client goes through a pooler.
+   * - `false`: never LISTEN; workers poll every `pollIntervalMs`. Use it behind PgBouncer in
+   *   transaction mode, where LISTEN does not work, unless you pass a direct URL.
+   *
+   * Needs the `pg` package, which `@prisma/adapter-pg` already installs. MariaDB and SQLite
+   * have no LISTEN: there only `false` (or nothing) is accepted.
    */
-  listen?: string | Pool;
-}
-
-/** A dedicated LISTEN client from a connection string or a pool's settings. */
-async function listenClient(source: string | Pool): Promise<PgListenClient> {
-  if (typeof source !== 'string') return dedicatedClient(source);
-  // Loaded only when asked for: the Prisma adapter needs pg for nothing else.
-  const pg = (await import('pg')).default;
-  return new pg.Client({ connectionString: source }) as unknown as PgListenClient;
+  listen?: string | Pool | false;
 }
 
 type SqlDialectName = Exclude<DialectName, 'memory'>;
@@ -123,6 +125,29 @@ function resolveDialect(client: object, explicit: PrismaAdapterOptions['provider
     `prismaAdapter: cannot tell which database this Prisma client talks to (found provider ${detected.seen.length ? detected.seen.map((s) => `"${s}"`).join(', ') : 'nothing'}). ` +
       'Supported: postgresql, mysql (MariaDB), sqlite. Pass it explicitly: prismaAdapter(prisma, { provider: "postgresql" }).',
   );
+}
+
+/** Clients whose "no LISTEN settings found" warning was already handed to a worker. */
+const warnedClients = new WeakSet<object>();
+
+/**
+ * Where workers LISTEN, from the `listen` option: `false` never, a string or pool there, and
+ * by default (PostgreSQL only) where the client's `@prisma/adapter-pg` connects, or nowhere
+ * with a warning when that cannot be found.
+ */
+function resolveListen(prisma: object, dialect: SqlDialectName, value: unknown): { source?: ListenSource; warning?: string } {
+  if (value === false) return {};
+  if (dialect !== 'postgres') {
+    if (value === undefined) return {};
+    throw new InvalidOptionError(`prismaAdapter: \`listen\` is for PostgreSQL only (LISTEN/NOTIFY); this client talks to ${dialect}. Leave it out, or pass false.`);
+  }
+  if (value === undefined) {
+    const found = driverListenSource(prisma);
+    return 'source' in found ? { source: found.source } : { warning: noListenWarning(found.problem) };
+  }
+  if (typeof value === 'string' && value.length > 0) return { source: { kind: 'url', url: value } };
+  if (isPoolLike(value)) return { source: { kind: 'pool', pool: value } };
+  throw new InvalidOptionError('prismaAdapter: `listen` takes a PostgreSQL connection string, a pg.Pool, or false.');
 }
 
 /** Decimal.js values (MySQL arithmetic, NUMERIC columns) have these without being numbers. */
@@ -215,12 +240,7 @@ export function prismaAdapter(prisma: PrismaClientLike, options: PrismaAdapterOp
   const dialect = resolveDialect(prisma, options.provider);
   const limits: PrismaTransactionOptions = { maxWait: 5_000, timeout: 10_000, ...options.transaction };
   const autocommit = executorFor(prisma, dialect);
-  const listenSource = options.listen;
-  if (listenSource !== undefined) {
-    if (dialect !== 'postgres') throw new InvalidOptionError(`prismaAdapter: \`listen\` is for PostgreSQL only (LISTEN/NOTIFY); this client talks to ${dialect}.`);
-    const usable = typeof listenSource === 'string' ? listenSource.length > 0 : typeof (listenSource as { connect?: unknown })?.connect === 'function';
-    if (!usable) throw new InvalidOptionError('prismaAdapter: `listen` takes a PostgreSQL connection string or a pg.Pool.');
-  }
+  const { source: listenSource, warning } = resolveListen(prisma, dialect, options.listen);
   return {
     name: 'prisma',
     dialect,
@@ -247,6 +267,16 @@ export function prismaAdapter(prisma: PrismaClientLike, options: PrismaAdapterOp
     ...(listenSource === undefined
       ? {}
       : { listen: async (channel: string, onNotification: (payload: string) => void, onError: (error: unknown) => void) => listenOn(await listenClient(listenSource), channel, onNotification, onError) }),
+    ...(warning === undefined
+      ? {}
+      : {
+          setupWarnings() {
+            // Once per client, however many workers and adapters share it.
+            if (warnedClients.has(prisma)) return [];
+            warnedClients.add(prisma);
+            return [warning];
+          },
+        }),
     autocommit: () => autocommit,
     // An interactive transaction holds a pooled connection until it ends, so the limits stay
     // short; SQLite has one connection in Prisma, whose writes are serialised anyway, so

@@ -94,17 +94,77 @@ describe('prismaAdapter: bind', () => {
 });
 
 describe('prismaAdapter: listen', () => {
-  it('offers LISTEN only when asked for, and only on PostgreSQL', () => {
-    expect(prismaAdapter(fakeRoot({ _activeProvider: 'postgresql' })).listen).toBeUndefined();
-    expect(prismaAdapter(fakeRoot({ _activeProvider: 'postgresql' }), { listen: 'postgres://localhost/db' }).listen).toBeTypeOf('function');
-    for (const provider of ['mysql', 'sqlite'] as const) {
-      expect(() => prismaAdapter(fakeRoot({ _activeProvider: provider }), { listen: 'postgres://localhost/db' })).toThrow(InvalidOptionError);
+  /** What `new PrismaPg(…)` looks like inside a Prisma 7 client (`_engineConfig.adapter`). */
+  const pgFactory = (fields: Record<string, unknown>) => ({ provider: 'postgres', adapterName: '@prisma/adapter-pg', externalPool: null, ...fields });
+  const pool = { connect: async () => {}, options: { connectionString: 'postgres://localhost/db' } };
+
+  it.each([
+    ['its pool config', { _engineConfig: { adapter: pgFactory({ config: { connectionString: 'postgres://localhost/db' } }) } }],
+    ['the pg.Pool it was given', { _engineConfig: { adapter: pgFactory({ config: pool.options, externalPool: pool }) } }],
+    ["its engine's copy of the factory", { _activeProvider: 'postgresql', _engine: { config: { adapter: pgFactory({ config: {} }) } } }],
+  ])("listens by default on PostgreSQL with @prisma/adapter-pg's settings: %s", (_what, internals) => {
+    const adapter = prismaAdapter(fakeRoot(internals));
+    expect(adapter.listen).toBeTypeOf('function');
+    expect(adapter.setupWarnings?.() ?? []).toEqual([]);
+  });
+
+  it.each([
+    ['no driver adapter where Prisma 7 keeps it', { _activeProvider: 'postgresql' }, /cannot find the driver adapter/],
+    ['renamed settings fields', { _engineConfig: { adapter: pgFactory({ pgConfig: {}, externalPool: undefined }) } }, /cannot find the connection settings/],
+    ['another PostgreSQL driver adapter', { _engineConfig: { adapter: { provider: 'postgres', adapterName: '@prisma/adapter-neon', config: {} } } }, /adapter-neon/],
+  ])('polls with one setup warning when it finds no settings: %s', (_what, internals, reason) => {
+    const root = fakeRoot(internals);
+    const adapter = prismaAdapter(root);
+    expect(adapter.listen).toBeUndefined();
+    const warnings = adapter.setupWarnings!();
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(reason);
+    expect(warnings[0]).toContain('prismaAdapter(prisma, { listen: ');
+    expect(warnings[0]).toContain('{ listen: false }');
+    // Once per client: the next worker, or an adapter built again on it, stays quiet.
+    expect(adapter.setupWarnings!()).toEqual([]);
+    expect(prismaAdapter(root).setupWarnings!()).toEqual([]);
+  });
+
+  it('a private field whose getter throws counts as absent', () => {
+    const root = fakeRoot({ _activeProvider: 'postgresql' });
+    Object.defineProperty(root, '_engine', {
+      get() {
+        throw new Error('moved');
+      },
+    });
+    expect(prismaAdapter(root).setupWarnings!()).toHaveLength(1);
+  });
+
+  it('an explicit connection string or pool overrides the detected settings', () => {
+    for (const listen of ['postgres://localhost/db', pool as never]) {
+      const adapter = prismaAdapter(fakeRoot({ _activeProvider: 'postgresql' }), { listen });
+      expect(adapter.listen).toBeTypeOf('function');
+      expect(adapter.setupWarnings).toBeUndefined();
     }
   });
 
-  it('refuses a listen source that is neither a connection string nor a pool', () => {
+  it('listen: false never listens and warns of nothing, on every database', () => {
+    for (const internals of [{ _engineConfig: { adapter: pgFactory({ config: {} }) } }, { _activeProvider: 'postgresql' }, { _activeProvider: 'mysql' }, { _activeProvider: 'sqlite' }]) {
+      const adapter = prismaAdapter(fakeRoot(internals), { listen: false });
+      expect(adapter.listen).toBeUndefined();
+      expect(adapter.setupWarnings).toBeUndefined();
+    }
+  });
+
+  it('MariaDB and SQLite have no LISTEN: nothing by default, and a listen source is refused', () => {
+    for (const provider of ['mysql', 'sqlite'] as const) {
+      const adapter = prismaAdapter(fakeRoot({ _activeProvider: provider }));
+      expect(adapter.listen).toBeUndefined();
+      expect(adapter.setupWarnings).toBeUndefined();
+      expect(() => prismaAdapter(fakeRoot({ _activeProvider: provider }), { listen: 'postgres://localhost/db' })).toThrow(InvalidOptionError);
+      expect(() => prismaAdapter(fakeRoot({ _activeProvider: provider }), { listen: pool as never })).toThrow(/PostgreSQL only/);
+    }
+  });
+
+  it('refuses a listen value that is neither a connection string, a pool nor false', () => {
     const root = fakeRoot({ _activeProvider: 'postgresql' });
-    expect(() => prismaAdapter(root, { listen: '' })).toThrow(/connection string or a pg.Pool/);
-    expect(() => prismaAdapter(root, { listen: {} as never })).toThrow(InvalidOptionError);
+    expect(() => prismaAdapter(root, { listen: '' })).toThrow(/connection string, a pg.Pool, or false/);
+    for (const listen of [{}, true, 0, null]) expect(() => prismaAdapter(root, { listen: listen as never })).toThrow(InvalidOptionError);
   });
 });

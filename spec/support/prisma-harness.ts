@@ -151,6 +151,8 @@ export interface PrismaTarget {
   connections?: number;
   /** PostgreSQL: pass {@link prismaStatementNames} to the driver adapter. */
   statementNames?: boolean;
+  /** PostgreSQL: give the driver adapter a `pg.Pool` of our own instead of its config (ended on `$disconnect`). */
+  externalPool?: boolean;
 }
 
 /** Opens a generated client on `target` through the provider's driver adapter. */
@@ -163,7 +165,8 @@ export async function openPrismaClient(target: PrismaTarget): Promise<TestPrisma
     // The schema option qualifies Prisma's own queries; search_path serves the raw ones.
     const config: pg.PoolConfig = { connectionString: PG_URL, max };
     if (target.namespace) config.options = `-c search_path=${target.namespace}`;
-    adapter = new PrismaPg(config, {
+    adapter = new PrismaPg(target.externalPool ? new pg.Pool(config) : config, {
+      ...(target.externalPool ? { disposeExternalPool: true } : {}),
       ...(target.namespace ? { schema: target.namespace } : {}),
       ...(target.statementNames ? { statementNameGenerator: prismaStatementNames() } : {}),
     });
@@ -252,8 +255,9 @@ export async function prismaHarness(db: Db): Promise<Harness<PrismaTransactionCl
   return {
     name: `prisma/${db}`,
     db,
-    // PostgreSQL: LISTEN through the adapter's `listen` option, so the suite's NOTIFY tests run here too.
-    adapter: prismaAdapter(prisma, db === 'postgres' ? { listen: PG_URL } : {}),
+    // Defaults: on PostgreSQL workers LISTEN with the settings of the client's PrismaPg, so the
+    // suite's NOTIFY tests run here too.
+    adapter: prismaAdapter(prisma),
     table,
     // The suite enqueues 5,000 jobs in one transaction: more than Prisma's default 5 s budget
     // allows on a busy machine.
