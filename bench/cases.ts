@@ -94,6 +94,8 @@ export function buildCases(quick: boolean, drainN?: number): CaseTemplate[] {
   out.push({ ...lat, id: 'latency/concordia-pg/poll1000', label: 'Concordia pg, poll only, pollIntervalMs 1000 (default)', impl: 'concordia', opts: { adapter: 'pg', listen: false, notify: false } });
   out.push({ ...lat, id: 'latency/concordia-pg/poll50', label: 'Concordia pg, poll only, pollIntervalMs 50', impl: 'concordia', opts: { adapter: 'pg', pollIntervalMs: 50, listen: false, notify: false } });
   out.push({ ...lat, id: 'latency/concordia-pg/listen', label: 'Concordia pg, defaults (LISTEN/NOTIFY + 1 s poll)', impl: 'concordia', opts: { adapter: 'pg' } });
+  // Prisma has no LISTEN of its own: by default the worker opens one from PrismaPg's settings.
+  out.push({ ...lat, id: 'latency/concordia-prisma/listen', label: 'Concordia Prisma/pg, defaults (LISTEN from PrismaPg\'s settings + 1 s poll)', impl: 'concordia', opts: { adapter: 'prisma' } });
   out.push({ ...lat, id: 'latency/graphile-worker/default', label: 'graphile-worker, defaults (LISTEN/NOTIFY)', impl: 'graphile-worker', opts: {} });
 
   // Scenario 4 of the README, multi-process drain: four dispatcher processes on one queue, each
