@@ -217,6 +217,8 @@ export function prismaStatementNames(): (query: { sql: string }) => string {
 /**
  * Creates the Prisma adapter. The dispatcher runs its statements on `prisma` itself, one
  * autocommitted statement each; enqueue takes the `tx` of an interactive transaction.
+ * On PostgreSQL its workers LISTEN for new jobs, on a connection opened with the settings of
+ * the client's `PrismaPg` unless {@link PrismaAdapterOptions.listen} says otherwise.
  *
  * The sequential form `prisma.$transaction([…])` is not supported: it takes Prisma queries,
  * not functions, and gives no transaction client to enqueue through. Use the interactive form.
