@@ -1,6 +1,6 @@
 /**
  * The LISTEN connection of a worker on PostgreSQL, on a dedicated node-postgres client: shared
- * by the `pg` adapter and the Prisma adapter's `listen` option.
+ * by the `pg` adapter and the Prisma adapter (on `PrismaPg`'s settings or its `listen` option).
  *
  * @module
  */
