@@ -78,16 +78,16 @@ export interface Adapter<Tx> {
    */
   userTransaction?<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /**
-   * PostgreSQL only, optional: opens a dedicated connection that LISTENs on `channel` and calls
-   * `onNotification` with each payload. `onError` reports a lost connection; the worker then
-   * closes this listener and opens a new one. Adapters without it simply poll.
-   */
-  /**
    * Optional: problems with how the driver is set up that the adapter can see, as sentences
    * (e.g. a `pg` pool without an `'error'` listener). A worker logs them once as warnings when
    * it starts.
    */
   setupWarnings?(): string[];
+  /**
+   * PostgreSQL only, optional: opens a dedicated connection that LISTENs on `channel` and calls
+   * `onNotification` with each payload. `onError` reports a lost connection; the worker then
+   * closes this listener and opens a new one. Adapters without it simply poll.
+   */
   listen?(channel: string, onNotification: (payload: string) => void, onError: (error: unknown) => void): Promise<Listener>;
 }
 

@@ -53,8 +53,8 @@ export interface WorkOptions {
    */
   retention?: false | RetentionOptions;
   /**
-   * PostgreSQL: LISTEN for enqueue notifications (through adapters that can, such as `pg`,
-   * Knex, and Prisma given its `listen` option) so a new job starts within milliseconds; polling stays on as the safety net. Set
+   * PostgreSQL: LISTEN for enqueue notifications (through adapters that can: `pg`, Knex and
+   * Prisma) so a new job starts within milliseconds; polling stays on as the safety net. Set
    * `false` behind PgBouncer in transaction pooling mode, where LISTEN does not work. Default true.
    */
   listen?: boolean;
