@@ -44,12 +44,19 @@ async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<
     return out;
   } catch (error) {
     if (!broken) await client.query('ROLLBACK').catch(() => {});
-    throw error;
+    // After the connection died, node-postgres rejects later queries with a generic "not
+    // queryable" error; the server's own reason (e.g. "terminating connection due to
+    // administrator command") is the one worth recording.
+    throw broken && isNotQueryable(error) ? broken : error;
   } finally {
     client.off('error', onError);
     // release(error) makes the pool discard the client rather than hand out a dead connection.
     client.release(broken);
   }
+}
+
+function isNotQueryable(error: unknown): boolean {
+  return error instanceof Error && /not queryable|Connection terminated/i.test(error.message);
 }
 
 /**
