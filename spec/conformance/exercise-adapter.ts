@@ -497,12 +497,17 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       // An hour between polls: only the notification can start the job within the test.
       const w = jobs.createWorker({ ...fast, queues: ['notify'], pollIntervalMs: 3_600_000 });
       started.push(w);
+      // The enqueue goes through another client (as another process would), so this process's
+      // own commit hook cannot wake the worker; only the notification reaches it.
+      const producer = client([ping]);
       const listening = w.next('listening');
       await w.start();
       await listening;
+      // The worker looks once after LISTEN is up; let that claim pass first, or it could pick the job.
+      await w.drained();
       const completed = w.next('job:completed');
       const t = performance.now();
-      const id = await h.inTransaction((tx) => jobs.enqueue(tx, ping({}), { queue: 'notify' }));
+      const id = await h.inTransaction((tx) => producer.enqueue(tx, ping({}), { queue: 'notify' }));
       expect((await completed).job.id).toBe(id);
       // The poll interval is an hour: only the notification can have started it this soon.
       expect(performance.now() - t).toBeLessThan(5000);
@@ -523,8 +528,10 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       );
       expect(killed.length).toBeGreaterThanOrEqual(1);
       expect((await back).reconnects).toBeGreaterThanOrEqual(1);
+      await w.drained();
       const completed = w.next('job:completed');
-      await h.inTransaction((tx) => jobs.enqueue(tx, ping({}), { queue: 'notify_again' }));
+      // Through another client, so only the re-opened LISTEN connection can wake the worker.
+      await h.inTransaction((tx) => client([ping]).enqueue(tx, ping({}), { queue: 'notify_again' }));
       await completed;
     });
 
