@@ -9,12 +9,13 @@
  */
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createJobs, defineJob, silentLogger, type Jobs, type Worker } from '../../lib/index.ts';
 import type { Adapter, Executor } from '../../lib/sql/executor.ts';
 import { isReachable, MYSQL_URL, PG_URL } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
 import { rawDriverHarness } from '../support/harnesses.ts';
+import { escapeTrap } from './escape-trap.ts';
 
 /** What a driver reports when the connection dropped: the statement's fate is unknown to it. */
 function connectionLost(): Error {
@@ -51,8 +52,7 @@ function dropAckAfter(adapter: Adapter<unknown>, pattern: RegExp): { adapter: Ad
 describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: connection faults on %s', (db) => {
   let h: Harness | undefined;
   let available = true;
-  const escaped: unknown[] = [];
-  const trap = (reason: unknown): void => void escaped.push(reason);
+  const { escaped } = escapeTrap();
   const workers: Worker[] = [];
 
   beforeAll(async () => {
@@ -62,15 +62,8 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: connection fau
   afterAll(async () => {
     await h?.close();
   });
-  beforeEach(() => {
-    escaped.length = 0;
-    process.on('unhandledRejection', trap);
-    process.on('uncaughtException', trap);
-  });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
-    process.off('unhandledRejection', trap);
-    process.off('uncaughtException', trap);
   });
 
   it('a completion whose acknowledgement is lost after it committed is reported completed, not lease-lost', async (ctx) => {

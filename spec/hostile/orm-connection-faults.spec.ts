@@ -14,7 +14,7 @@
 import net from 'node:net';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createJobs, defineJob, silentLogger, type Jobs, type Worker } from '../../lib/index.ts';
 import { isReachable, MYSQL_URL, PG_URL, type Db } from '../support/databases.ts';
 import { drizzleHarness } from '../support/drizzle-harness.ts';
@@ -25,6 +25,7 @@ import { mikroOrmHarness } from '../support/mikro-orm-harness.ts';
 import { prismaHarness } from '../support/prisma-harness.ts';
 import { sequelizeHarness } from '../support/sequelize-harness.ts';
 import { typeormHarness } from '../support/typeorm-harness.ts';
+import { escapeTrap } from './escape-trap.ts';
 
 type ServerDb = Exclude<Db, 'sqlite'>;
 
@@ -109,12 +110,8 @@ describe.each(cases)('hostile: the server ends a transactional handler’s conne
   let h: Harness | undefined;
   let admin: Admin | undefined;
   let available = true;
-  const escaped: unknown[] = [];
-  let onEscape: (reason: unknown) => void = () => {};
-  const trap = (reason: unknown): void => {
-    escaped.push(reason);
-    onEscape(reason);
-  };
+  const trap = escapeTrap();
+  const { escaped } = trap;
   const workers: Worker[] = [];
 
   beforeAll(async () => {
@@ -130,15 +127,8 @@ describe.each(cases)('hostile: the server ends a transactional handler’s conne
     if (leaksConnection) void h?.close().catch(() => {});
     else await h?.close();
   });
-  beforeEach(() => {
-    escaped.length = 0;
-    process.on('unhandledRejection', trap);
-    process.on('uncaughtException', trap);
-  });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
-    process.off('unhandledRejection', trap);
-    process.off('uncaughtException', trap);
   });
 
   it('does not crash the worker; the failure is recorded and the next transactional job runs', async (ctx) => {
@@ -178,7 +168,7 @@ describe.each(cases)('hostile: the server ends a transactional handler’s conne
     const worker = jobs.createWorker({ queues: [queue], pollIntervalMs: 20, concurrency: 1, logger: silentLogger });
     workers.push(worker);
     const crashed = new Promise<never>((_resolve, reject) => {
-      onEscape = (reason) => reject(new Error(`escaped as uncaught: ${String((reason as Error)?.message ?? reason)}`, { cause: reason }));
+      trap.onEscape((reason) => reject(new Error(`escaped as uncaught: ${String((reason as Error)?.message ?? reason)}`, { cause: reason })));
     });
     const first = worker.next('job:discarded');
     await worker.start();

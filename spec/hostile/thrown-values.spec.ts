@@ -6,11 +6,12 @@
  * description of the real error stored, the worker keeps running other jobs, and nothing
  * escapes as an unhandled rejection, even with a `redact` that throws and a `logger: {}`.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createJobs, defineJob, type Jobs, type Worker, type WorkOptions } from '../../lib/index.ts';
 import { isReachable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
 import { rawDriverHarness } from '../support/harnesses.ts';
+import { escapeTrap } from './escape-trap.ts';
 
 /** Throws on every trap a describer might touch. */
 const hostileTraps: ProxyHandler<object> = {
@@ -114,8 +115,7 @@ const caseNames = Object.keys(cases);
 describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: thrown values on %s', (db) => {
   let h: Harness | undefined;
   let available = true;
-  const rejections: unknown[] = [];
-  const trap = (reason: unknown): void => void rejections.push(reason);
+  const { escaped: rejections } = escapeTrap();
   const workers: Worker[] = [];
 
   beforeAll(async () => {
@@ -125,13 +125,8 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: thrown values 
   afterAll(async () => {
     await h?.close();
   });
-  beforeEach(() => {
-    rejections.length = 0;
-    process.on('unhandledRejection', trap);
-  });
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((w) => w.stop()));
-    process.off('unhandledRejection', trap);
   });
 
   /** Runs one job per case (one attempt each) plus a job that succeeds; resolves when all are recorded. */
