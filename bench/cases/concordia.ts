@@ -180,6 +180,8 @@ function workOptions(spec: CaseSpec): WorkOptions {
   if (spec.opts['listen'] !== undefined) o.listen = Boolean(spec.opts['listen']);
   if (spec.opts['concurrency'] !== undefined) o.concurrency = Number(spec.opts['concurrency']);
   if (spec.opts['pollIntervalMs'] !== undefined) o.pollIntervalMs = Number(spec.opts['pollIntervalMs']);
+  // The claim-ahead buffer, as a plain key so the suite also runs against an engine without it.
+  if (spec.opts['prefetch'] !== undefined) Object.assign(o, { prefetch: Number(spec.opts['prefetch']) });
   return o;
 }
 

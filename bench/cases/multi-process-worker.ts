@@ -23,6 +23,8 @@ export interface WorkerConfig {
   table: string;
   /** Omitted: the engine's default concurrency. */
   concurrency?: number;
+  /** Omitted: the engine's default claim-ahead buffer. */
+  prefetch?: number;
 }
 
 export type ToWorker = { type: 'go' } | { type: 'stop' };
@@ -63,6 +65,8 @@ async function main(): Promise<void> {
   const jobs = createJobs({ adapter, jobs: [noop], table: config.table });
   const options: WorkOptions = { logger: { warn: console.warn, error: console.error } };
   if (config.concurrency !== undefined) options.concurrency = config.concurrency;
+  // Passed as a plain key so the suite also runs against an engine that predates the option.
+  if (config.prefetch !== undefined) Object.assign(options, { prefetch: config.prefetch });
   const worker = jobs.createWorker(options);
   worker.on('job:completed', () => {
     completed++;

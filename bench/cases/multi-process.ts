@@ -12,7 +12,9 @@
  *
  * Checked after all workers stopped (stopping finishes and records in-flight jobs): the handler
  * ran exactly as many times as the database has completed rows, no row was attempted twice, and
- * a drain that did not hit the cap left every row completed at attempt 1.
+ * a drain that did not hit the cap left every row completed at attempt 1. Reported with the rate:
+ * each process's share of the jobs that ran (smallest and largest), so a process that hoards the
+ * queue (claims far ahead while the others idle) shows up even when the total looks good.
  *
  * CPU is the sum of the worker processes' own CPU over the measured phase (they report it over
  * IPC); the coordinator only counts.
@@ -137,6 +139,7 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
 
     const config: WorkerConfig = { adapter: adapterName === 'pg' ? 'pg' : 'mysql2', table };
     if (spec.opts['concurrency'] !== undefined) config.concurrency = Number(spec.opts['concurrency']);
+    if (spec.opts['prefetch'] !== undefined) config.prefetch = Number(spec.opts['prefetch']);
     for (let i = 0; i < processes; i++) workers.push(new WorkerHandle(config, i));
     await Promise.all(workers.map((w) => w.next('ready', READY_TIMEOUT_MS)));
 
@@ -169,7 +172,9 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
     const cpuMs = stopped.reduce((sum, x) => sum + x.cpuMs, 0);
     const handlerRuns = stopped.reduce((sum, x) => sum + x.handled, 0);
     await verify(s.ex, table, spec.n, done, handlerRuns);
-    return rateResult(spec.n, done, { ...m, cpuMs }, { processes, allStartedMs });
+    // Fairness: each process's share of the jobs that ran, smallest and largest (ideal: 1/processes).
+    const shares = stopped.map((x) => (handlerRuns > 0 ? (x.handled / handlerRuns) * 100 : Number.NaN));
+    return rateResult(spec.n, done, { ...m, cpuMs }, { processes, allStartedMs, shareMinPct: Math.min(...shares), shareMaxPct: Math.max(...shares) });
   } finally {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     await s.ex.execute(`DROP TABLE IF EXISTS ${table}`, []).catch(() => {});
