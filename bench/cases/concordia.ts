@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import knexFactory, { type Knex } from 'knex';
 import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { betterSqlite3Adapter } from '../../adapters/better-sqlite3/better-sqlite3-adapter.ts';
 import { knexAdapter } from '../../adapters/knex/knex-adapter.ts';
 import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
@@ -22,6 +21,7 @@ import {
   Meter,
   MYSQL_URL,
   PG_URL,
+  pgPool,
   rateResult,
   sqliteDir,
   waitDrained,
@@ -43,8 +43,8 @@ async function setup(spec: CaseSpec): Promise<Setup> {
   const adapterName = String(spec.opts['adapter']);
   const poolMax = Number(spec.opts['poolMax'] ?? 10);
   if (adapterName === 'pg') {
-    const pool = new pg.Pool({ connectionString: PG_URL, max: poolMax });
-    const side = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    const pool = pgPool(poolMax);
+    const side = pgPool(2);
     return {
       adapter: pgAdapter(pool) as Adapter<unknown>,
       outside: pgAdapter(side).autocommit(),
@@ -69,7 +69,7 @@ async function setup(spec: CaseSpec): Promise<Setup> {
   }
   if (adapterName === 'knex') {
     const knex: Knex = knexFactory({ client: 'pg', connection: PG_URL, pool: { min: 0, max: poolMax } });
-    const side = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    const side = pgPool(2);
     return {
       adapter: knexAdapter(knex) as Adapter<unknown>,
       outside: pgAdapter(side).autocommit(),
@@ -109,7 +109,7 @@ async function setup(spec: CaseSpec): Promise<Setup> {
     // Prisma 7 through @prisma/adapter-pg, with the client generated offline from our fragment
     // (the same helper the test suite uses), on the same PostgreSQL as the raw pg cases.
     const client = await openPrismaClient({ db: 'postgres', connections: poolMax, statementNames: spec.opts['statementNames'] !== false });
-    const side = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    const side = pgPool(2);
     const adapter = prismaAdapter(client);
     return {
       adapter: adapter as Adapter<unknown>,
@@ -180,8 +180,7 @@ function workOptions(spec: CaseSpec): WorkOptions {
   if (spec.opts['listen'] !== undefined) o.listen = Boolean(spec.opts['listen']);
   if (spec.opts['concurrency'] !== undefined) o.concurrency = Number(spec.opts['concurrency']);
   if (spec.opts['pollIntervalMs'] !== undefined) o.pollIntervalMs = Number(spec.opts['pollIntervalMs']);
-  // The claim-ahead buffer, as a plain key so the suite also runs against an engine without it.
-  if (spec.opts['prefetch'] !== undefined) Object.assign(o, { prefetch: Number(spec.opts['prefetch']) });
+  if (spec.opts['prefetch'] !== undefined) o.prefetch = Number(spec.opts['prefetch']);
   return o;
 }
 

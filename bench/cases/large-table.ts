@@ -24,10 +24,10 @@
  *     timed here (a wrapper around the worker's own calls), which adds the event-loop wait of a
  *     busy process to the statement: reported as "in-drain" claim latency.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
 import { createJobs, defineJob } from '../../lib/index.ts';
-import { jobsDdl, Meter, percentile, PG_URL, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
+import { jobsDdl, Meter, percentile, pgPool, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
 
 /** Rows per claim in phase 1: the engine's default concurrency, so what a default worker asks for. */
 const CLAIM_BATCH = 10;
@@ -37,9 +37,9 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
   const table = `bench_${spec.tag}`;
   const finished = Number(spec.opts['finished'] ?? 0);
   const available = spec.n;
-  const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
+  const pool = pgPool(10);
   // Setup, VACUUM and counting go straight through pg on their own pool, outside the engine.
-  const side = new pg.Pool({ connectionString: PG_URL, max: 2 });
+  const side = pgPool(2);
   try {
     for (const stmt of jobsDdl('postgres', table)) await side.query(stmt);
     const prefillStarted = performance.now();

@@ -11,11 +11,10 @@
  * as in the single-process drain). CPU is this process's own, from `go` to `stop`.
  */
 import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
 import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
 import { createJobs, defineJob, type Adapter, type WorkOptions } from '../../lib/index.ts';
-import { MYSQL_URL, PG_URL } from '../lib/common.ts';
+import { MYSQL_URL, pgPool } from '../lib/common.ts';
 
 /** What the coordinator passes in argv[2]. */
 export interface WorkerConfig {
@@ -47,7 +46,7 @@ async function main(): Promise<void> {
   let adapter: Adapter<unknown>;
   let closePool: () => Promise<void>;
   if (config.adapter === 'pg') {
-    const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
+    const pool = pgPool(10);
     adapter = pgAdapter(pool) as Adapter<unknown>;
     closePool = () => pool.end();
   } else {
@@ -65,8 +64,7 @@ async function main(): Promise<void> {
   const jobs = createJobs({ adapter, jobs: [noop], table: config.table });
   const options: WorkOptions = { logger: { warn: console.warn, error: console.error } };
   if (config.concurrency !== undefined) options.concurrency = config.concurrency;
-  // Passed as a plain key so the suite also runs against an engine that predates the option.
-  if (config.prefetch !== undefined) Object.assign(options, { prefetch: config.prefetch });
+  if (config.prefetch !== undefined) options.prefetch = config.prefetch;
   const worker = jobs.createWorker(options);
   worker.on('job:completed', () => {
     completed++;

@@ -22,11 +22,10 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
-import pg from 'pg';
 import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
 import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
 import { createJobs, defineJob, type Adapter, type Executor } from '../../lib/index.ts';
-import { jobsDdl, Meter, MYSQL_URL, PG_URL, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
+import { jobsDdl, Meter, MYSQL_URL, pgPool, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
 import type { FromWorker, ToWorker, WorkerConfig } from './multi-process-worker.ts';
 
 const workerPath = fileURLToPath(new URL('./multi-process-worker.ts', import.meta.url));
@@ -42,7 +41,7 @@ interface Side {
 
 function side(adapterName: string): Side {
   if (adapterName === 'pg') {
-    const pool = new pg.Pool({ connectionString: PG_URL, max: 2 });
+    const pool = pgPool(2);
     const adapter = pgAdapter(pool) as Adapter<unknown>;
     return { adapter, ex: adapter.autocommit(), close: () => pool.end() };
   }

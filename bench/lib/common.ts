@@ -5,10 +5,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 export const PG_URL = process.env['CONCORDIA_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const MYSQL_URL = process.env['CONCORDIA_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306/test';
 export const REDIS_URL = process.env['BENCH_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/**
+ * A node-postgres pool on the bench database with an 'error' listener, as the README asks of
+ * every pool given to pgAdapter: an idle connection the server drops is logged, not a crash.
+ */
+export function pgPool(max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: PG_URL, max });
+  pool.on('error', (error) => console.error(`bench pg pool: ${error.message}`));
+  return pool;
+}
 
 export type Scenario = 'drain' | 'enqueue' | 'latency' | 'multi-process' | 'large-table';
 

@@ -233,7 +233,8 @@ function shareCell(s: Summary): string {
   const processes = s.extra['processes'];
   const lo = s.extra['shareMinPct'];
   const hi = s.extra['shareMaxPct'];
-  if (processes === undefined || lo === undefined || hi === undefined) return '–';
+  // One process has all of them: nothing to compare.
+  if (processes === undefined || processes < 2 || lo === undefined || hi === undefined) return '–';
   return `${fmt(lo)}–${fmt(hi)} % (${fmt(100 / processes)} %)`;
 }
 
