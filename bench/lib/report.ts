@@ -71,12 +71,21 @@ export const fmt = (x: number, digits = 0): string =>
  * figure needs the database on this machine (it is read from /proc); SQLite and BullMQ's
  * client-side work count as client. `clientCell` overrides the client cell (e.g. "n/a").
  */
-const cpuCells = (s: { cpuMsPer1k: number; extra: Record<string, number> }, clientCell?: string): string => {
+const cpuCells = (s: Summary, clientCell?: string): string => {
   const db = s.extra['dbCpuMsPer1k'];
-  const total = db === undefined || !Number.isFinite(db) ? Number.NaN : s.cpuMsPer1k + db;
   if (clientCell === 'n/a') return 'n/a | n/a | n/a';
-  return `${clientCell ?? fmt(s.cpuMsPer1k)} | ${db === undefined ? '–' : fmt(db)} | ${fmt(total)}`;
+  return `${clientCell ?? fmt(s.cpuMsPer1k)} | ${db === undefined ? '–' : fmt(db)} | ${fmt(totalCpu(s))}`;
 };
+
+/**
+ * Total CPU (client + database server) per 1,000 jobs. SQLite runs inside the client, so its
+ * total is the client's; elsewhere NaN when the server was not measured (not on this machine).
+ */
+function totalCpu(s: Summary): number {
+  if (s.db === 'sqlite') return s.cpuMsPer1k;
+  const db = s.extra['dbCpuMsPer1k'];
+  return db === undefined || !Number.isFinite(db) ? Number.NaN : s.cpuMsPer1k + db;
+}
 
 /**
  * "% of raw": a drain's median over the median of the raw loop on the same database with the
@@ -228,25 +237,39 @@ export function markdown(summaries: Summary[], env: Record<string, unknown>, met
   return lines.join('\n');
 }
 
-/** "23–27 % (25 %)": the smallest and largest share of the jobs one process ran, and the ideal. */
-function shareCell(s: Summary): string {
+/** The smallest and largest share of the jobs one process ran, and the ideal; undefined for one process. */
+function shares(s: Summary): { lo: number; hi: number; ideal: number } | undefined {
   const processes = s.extra['processes'];
   const lo = s.extra['shareMinPct'];
   const hi = s.extra['shareMaxPct'];
   // One process has all of them: nothing to compare.
-  if (processes === undefined || processes < 2 || lo === undefined || hi === undefined) return '–';
-  return `${fmt(lo)}–${fmt(hi)} % (${fmt(100 / processes)} %)`;
+  if (processes === undefined || processes < 2 || lo === undefined || hi === undefined) return undefined;
+  return { lo, hi, ideal: 100 / processes };
+}
+
+/** "23–27 % (25 %)" for a table cell. */
+function shareCell(s: Summary): string {
+  const x = shares(s);
+  return x ? `${fmt(x.lo)}–${fmt(x.hi)} % (${fmt(x.ideal)} %)` : '–';
+}
+
+/** Words wrapped at `width` columns, as the README's prose is; a code span is never split. */
+function wrap(text: string, width = 100): string {
+  const out: string[] = [];
+  let line = '';
+  for (const word of text.match(/(?:[^\s`]*`[^`]*`)+[^\s`]*|\S+/g) ?? []) {
+    if (line && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) out.push(line);
+  return out.join('\n');
 }
 
 /** A case that ran at least once in this run, or undefined. */
 function measured(all: readonly Summary[], id: string): Summary | undefined {
   return all.find((s) => s.id === id && s.ok > 0 && Number.isFinite(s.median));
-}
-
-/** Total CPU (client + database server) per 1,000 jobs; NaN where the server was not measured. */
-function totalCpu(s: Summary): number {
-  const db = s.extra['dbCpuMsPer1k'];
-  return db === undefined ? Number.NaN : s.cpuMsPer1k + db;
 }
 
 /** The PostgreSQL peer whose tuned drain was fastest in this run. */
@@ -356,10 +379,12 @@ export function readmeBlock(all: readonly Summary[], env: Record<string, unknown
   const n = measured(all, CONCORDIA_CASE.pgDefault)?.n ?? measured(all, RAW_REFERENCE_CASE.postgres)?.n ?? Number.NaN;
   const lines: string[] = [];
   lines.push(
-    `Measured by \`npm run bench\` on ${e.date.slice(0, 10)} (commit ${e.engine.commit}${e.engine.dirty ? ' with uncommitted engine changes' : ''}): ` +
-      `${fmt(n)} no-op jobs per drain, the median of ${meta.reps} runs, each case a fresh process, on ${e.machine.cpus} vCPUs that the client and the databases share. ` +
-      'CPU is the client\'s plus the database server\'s, per 1,000 jobs. "% of raw" compares with a hand-written `SKIP LOCKED` loop on the same database ' +
-      '(10 connections × batch 100; SQLite: one connection × batch 100), the limit for this table without a queue around it.',
+    wrap(
+      `Measured by \`npm run bench\` on ${e.date.slice(0, 10)} (commit ${e.engine.commit}${e.engine.dirty ? ' with uncommitted engine changes' : ''}): ` +
+        `${fmt(n)} no-op jobs per drain, ${meta.reps === 1 ? 'one run' : `the median of ${meta.reps} runs`} per case, each in a fresh process, on ${e.machine.cpus} vCPUs that the client and the databases share. ` +
+        'CPU is the client\'s plus the database server\'s, per 1,000 jobs. "% of raw" compares with a hand-written `SKIP LOCKED` loop on the same database ' +
+        '(10 connections × batch 100; SQLite: one connection × batch 100), the limit for this table without a queue around it.',
+    ),
   );
   lines.push('');
   lines.push(`| drain of ${fmt(n)} jobs | defaults, jobs/s | tuned, jobs/s | % of raw, defaults / tuned | CPU ms / 1k jobs, defaults / tuned |`);
@@ -368,9 +393,11 @@ export function readmeBlock(all: readonly Summary[], env: Record<string, unknown
     const d = defaultId === undefined ? undefined : measured(all, defaultId);
     const t = measured(all, tunedId);
     if (!d && !t) return;
-    const cell = (s: Summary | undefined): string => (s ? `${rate(s.median)}${capped(s)} (${setting(s)})` : '');
-    const rawPct = (s: Summary | undefined): string => (s ? pctOfRaw(s, all) || '–' : '');
-    const cpu = (s: Summary | undefined): string => (s ? fmt(totalCpu(s)) : '');
+    const cell = (s: Summary | undefined): string => (s ? `${rate(s.median)} (${setting(s)}${s.capped > 0 ? '; hit the time cap' : ''})` : '');
+    // The raw loops are the reference the column divides by.
+    const rawPct = (s: Summary | undefined): string => (s ? (Object.values(RAW_REFERENCE_CASE) as string[]).includes(s.id) ? 'reference' : pctOfRaw(s, all) || '–' : '');
+    // CPU per 1k over a handful of jobs (a capped, polling default) is start-up noise, not a per-job cost.
+    const cpu = (s: Summary | undefined): string => (s ? ((s.extra['completed'] ?? 0) >= 100 ? fmt(totalCpu(s)) : 'n/a') : '');
     const pair = (a: string, b: string): string => (a && b ? `${a} / ${b}` : a || b);
     lines.push(`| ${name} | ${cell(d)} | ${cell(t)} | ${pair(rawPct(d), rawPct(t))} | ${pair(cpu(d), cpu(t))} |`);
   };
@@ -390,10 +417,16 @@ export function readmeBlock(all: readonly Summary[], env: Record<string, unknown
   const four = measured(all, CONCORDIA_CASE.fourProcesses);
   const fourTuned = measured(all, CONCORDIA_CASE.fourProcessesTuned);
   if (one && four && fourTuned) {
+    const spread = (s: Summary): string => {
+      const x = shares(s);
+      return x ? `each process ran ${fmt(x.lo)}–${fmt(x.hi)} % of the jobs, ideal ${fmt(x.ideal)} %` : 'shares not measured';
+    };
     lines.push(
-      `Dispatcher processes on one PostgreSQL queue, each job checked to run exactly once: one process at defaults ${rate(one.median)} jobs/s, ` +
-        `four at defaults ${rate(four.median)} (each ran ${shareCell(four)} of the jobs), ` +
-        `four at concurrency 100 each ${rate(fourTuned.median)} (${shareCell(fourTuned)}; ${pctOfRaw(fourTuned, all) || '–'} of the raw loop).`,
+      wrap(
+        `Dispatcher processes on one PostgreSQL queue, each job checked to run exactly once: one process at defaults ${rate(one.median)} jobs/s; ` +
+          `four at defaults ${rate(four.median)} (${spread(four)}); ` +
+          `four at concurrency 100 each ${rate(fourTuned.median)} (${spread(fourTuned)}; ${pctOfRaw(fourTuned, all) || '–'} of the raw loop).`,
+      ),
     );
     lines.push('');
   }
