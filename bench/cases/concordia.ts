@@ -17,6 +17,7 @@ import { createJobs, defineJob, type Adapter, type Executor, type Jobs, type Wor
 import {
   jitter,
   jobsDdl,
+  fromReturn,
   latencyResult,
   Meter,
   MYSQL_URL,
@@ -271,11 +272,15 @@ async function enqueue(spec: CaseSpec, s: Setup, table: string): Promise<CaseRes
 /** Enqueue→start latency with an idle worker in the same process (one clock for both ends). */
 async function latency(spec: CaseSpec, s: Setup, table: string): Promise<CaseResult> {
   const committedAt = new Map<number, number>();
+  const returnedAt = new Map<number, number>();
+  const startedAt = new Map<number, number>();
   const delays: number[] = [];
   const probe = defineJob('probe', {
     handler: (args: { i: number }) => {
+      const now = performance.now();
+      startedAt.set(args.i, now);
       const t = committedAt.get(args.i);
-      if (t !== undefined) delays.push(performance.now() - t);
+      if (t !== undefined) delays.push(now - t);
     },
   });
   const jobs = createJobs({ adapter: s.adapter, jobs: [probe], table, ...clientOptions(spec) }) as Jobs<unknown>;
@@ -293,12 +298,14 @@ async function latency(spec: CaseSpec, s: Setup, table: string): Promise<CaseRes
       committedAt.set(i, issued);
     });
     // The COMMIT's own round trip: the part of the latency no worker can remove.
-    commits.push(performance.now() - issued);
+    const returned = performance.now();
+    returnedAt.set(i, returned);
+    commits.push(returned - issued);
     await jitter(5, 25);
   }
   const deadline = performance.now() + spec.capSeconds * 1000;
   while (delays.length < spec.n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const m = meter.stop();
   await worker.stop();
-  return latencyResult(delays, m, spec.n, commits);
+  return latencyResult(delays, m, spec.n, commits, fromReturn(startedAt, returnedAt));
 }

@@ -11,7 +11,7 @@
  */
 import { Logger, makeWorkerUtils, run as runWorker, runMigrations, type RunnerOptions } from 'graphile-worker';
 import pg from 'pg';
-import { jitter, latencyResult, Meter, PG_URL, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
+import { fromReturn, jitter, latencyResult, Meter, PG_URL, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
 
 // Errors only: the default logger prints a line per job.
 const logger = new Logger(() => (level, message) => {
@@ -38,11 +38,16 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
 
     if (spec.scenario === 'latency') {
       const addedAt = new Map<number, number>();
+      const returnedAt = new Map<number, number>();
+      const startedAt = new Map<number, number>();
       const delays: number[] = [];
       options.taskList = {
         probe: async (payload) => {
-          const t = addedAt.get((payload as { i: number }).i);
-          if (t !== undefined) delays.push(performance.now() - t);
+          const now = performance.now();
+          const i = (payload as { i: number }).i;
+          startedAt.set(i, now);
+          const t = addedAt.get(i);
+          if (t !== undefined) delays.push(now - t);
         },
       };
       runner = await runWorker(options);
@@ -58,7 +63,9 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
           const issued = performance.now();
           addedAt.set(i, issued);
           await client.query('COMMIT');
-          commits.push(performance.now() - issued);
+          const returned = performance.now();
+          returnedAt.set(i, returned);
+          commits.push(returned - issued);
         } finally {
           client.release();
         }
@@ -66,7 +73,7 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
       }
       const deadline = performance.now() + spec.capSeconds * 1000;
       while (delays.length < spec.n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-      return latencyResult(delays, meter.stop(), spec.n, commits);
+      return latencyResult(delays, meter.stop(), spec.n, commits, fromReturn(startedAt, returnedAt));
     }
 
     const utils = await makeWorkerUtils({ connectionString: PG_URL, schema, logger });

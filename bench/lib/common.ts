@@ -211,9 +211,23 @@ export function rateResult(n: number, done: number, m: { seconds: number; cpuMs:
  * Latency result from per-job enqueue→start delays in ms, and optionally the enqueuing
  * transactions' COMMIT round trips (issued → reply), which bound the delay from below.
  */
-export function latencyResult(delays: number[], m: { seconds: number; cpuMs: number; dbCpuMs?: number }, n: number, commits: number[] = []): CaseResult {
+/**
+ * Latency by the peers' convention: from the moment the enqueuing call (its COMMIT) returned to
+ * the application until the handler started; 0 when the job had already started by then.
+ */
+export function fromReturn(startedAt: ReadonlyMap<number, number>, returnedAt: ReadonlyMap<number, number>): number[] {
+  const out: number[] = [];
+  for (const [i, started] of startedAt) {
+    const returned = returnedAt.get(i);
+    if (returned !== undefined) out.push(Math.max(0, started - returned));
+  }
+  return out;
+}
+
+export function latencyResult(delays: number[], m: { seconds: number; cpuMs: number; dbCpuMs?: number }, n: number, commits: number[] = [], afterReturn: number[] = []): CaseResult {
   const s = [...delays].sort((a, b) => a - b);
   const c = [...commits].sort((a, b) => a - b);
+  const r = [...afterReturn].sort((a, b) => a - b);
   return {
     n,
     seconds: m.seconds,
@@ -228,6 +242,7 @@ export function latencyResult(delays: number[], m: { seconds: number; cpuMs: num
       max: s[s.length - 1] ?? Number.NaN,
       completed: s.length,
       commitP50: percentile(c, 50),
+      ...(r.length > 0 ? { returnP50: percentile(r, 50), returnP99: percentile(r, 99) } : {}),
       ...(m.dbCpuMs !== undefined && s.length > 0 ? { dbCpuMsPer1k: (m.dbCpuMs / s.length) * 1000 } : {}),
     },
   };
