@@ -9,7 +9,7 @@ import type { JobInfo, WorkOptions } from '../worker/worker.ts';
 import { InvalidOptionError } from '../errors.ts';
 
 /** Options of {@link drainQueue}: the worker's own options, minus those drain controls. */
-export interface DrainQueueOptions extends Omit<WorkOptions, 'concurrency' | 'pollIntervalMs' | 'shutdownTimeoutMs'> {
+export interface DrainQueueOptions extends Omit<WorkOptions, 'concurrency' | 'prefetch' | 'pollIntervalMs' | 'shutdownTimeoutMs'> {
   /** Stop after this many executions (a retried job counts once per attempt). Default 1,000. */
   max?: number;
 }
@@ -56,10 +56,11 @@ export interface DrainResult {
 export async function drainQueue<Tx>(jobs: Jobs<Tx>, options: DrainQueueOptions = {}): Promise<DrainResult> {
   const { max = 1000, ...work } = options;
   if (!Number.isInteger(max) || max < 1) throw new InvalidOptionError('drainQueue: `max` must be a positive integer.');
-  // One slot: a claim never takes more than we may run, so `max` is exact. The poll interval is
+  // One slot and nothing claimed ahead: a claim never takes more than we may run, so `max` is
+  // exact and jobs left over stay `available` with their attempt untouched. The poll interval is
   // long because this function wakes the worker itself; no test ever waits on a timer.
   // Retention is off unless asked for: a drain should not delete the rows a test inspects.
-  const worker = jobs.createWorker({ logger: silentLogger, retention: false, ...work, concurrency: 1, pollIntervalMs: 3_600_000, shutdownTimeoutMs: 3_600_000 });
+  const worker = jobs.createWorker({ logger: silentLogger, retention: false, ...work, concurrency: 1, prefetch: 0, pollIntervalMs: 3_600_000, shutdownTimeoutMs: 3_600_000 });
   // Entries are created when an execution starts and completed when its outcome arrives:
   // completions are written in batches, so outcomes may arrive out of start order.
   const ran: Partial<DrainedJob>[] = [];
