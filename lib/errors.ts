@@ -60,6 +60,21 @@ export class InvalidOptionError extends ConcordiaError {
   }
 }
 
+/**
+ * A job filter or selection given to the inspection and operator methods (the dashboard's job
+ * list, counts and bulk actions) is malformed: an unknown state, a JSON path segment that is not
+ * a plain key or an array index, a value of the wrong type, too many values. Checked before any
+ * statement runs, so a refused filter never reaches the database.
+ */
+export class InvalidFilterError extends ConcordiaError {
+  /** Which part of the filter is wrong, e.g. `args[0].path[2]` or `states[1]`. */
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('INVALID_FILTER', `${field}: ${message}`);
+    this.field = field;
+  }
+}
+
 /** The jobs table is missing, or lacks columns the engine needs. The message says how to fix it. */
 export class SchemaMismatchError extends ConcordiaError {
   /** Columns the engine needs that the table lacks (empty when the table itself is missing). */

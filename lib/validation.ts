@@ -16,6 +16,11 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** A JSON object: job args and metadata must be one. */
 export type JsonObject = { [key: string]: JsonValue };
 
+/** Whether `value` is a valid kind or queue name (see {@link assertName}), without throwing. */
+export function isName(value: unknown): value is string {
+  return typeof value === 'string' && NAME.test(value);
+}
+
 export function assertName(what: 'kind' | 'queue' | 'worker id' | 'periodic job name', value: unknown): string {
   if (typeof value !== 'string' || !NAME.test(value)) {
     throw new InvalidIdentifierError(

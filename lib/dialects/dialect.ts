@@ -6,6 +6,7 @@
  */
 import type { Adapter, DialectName, Executor } from '../sql/executor.ts';
 import type { ClaimedJob, Fence, InsertRow, UniqueInsertResult, UniqueInsertRow } from '../job.ts';
+import type * as Inspection from './inspection.ts';
 
 /** A statement ready to run: SQL with `?` placeholders and its encoded parameters. */
 export interface Statement {
@@ -129,6 +130,28 @@ export interface Dialect {
    * reset (its `errors` history is kept). Any other state, or an unknown id, changes nothing.
    */
   retry(ex: Executor, id: string, now: Date | null): Promise<RetryResult>;
+  // --- Dashboard: inspection and operator actions on any number of jobs (lib/dialects/inspection.ts
+  // has the types and the input checks). Each read is bounded and served by an index; each
+  // method checks its input first and throws InvalidFilterError or InvalidOptionError before
+  // any statement runs.
+  /** One page of jobs matching `filter`, newest first (keyset pagination on the id: stable while jobs are inserted). */
+  searchJobs(ex: Executor, params: Inspection.SearchJobsParams): Promise<Inspection.JobPage>;
+  /** How many jobs match `filter`, exactly up to `max` (1–100,000), and whether more do. */
+  countMatching(ex: Executor, filter: Inspection.JobFilter, options: { max: number }): Promise<Inspection.MatchCount>;
+  /** The whole row of one job, or null when no job has that id. */
+  jobDetail(ex: Executor, id: string): Promise<Inspection.JobDetail | null>;
+  /** Counts by queue and state: exact for live states and pause markers, estimated for large finished groups. */
+  overviewCounts(ex: Executor, options?: Inspection.OverviewOptions): Promise<Inspection.OverviewCount[]>;
+  /** Finished jobs per time bucket, from `finalized_at` (as far back as retention keeps rows). */
+  throughput(ex: Executor, params: Inspection.ThroughputParams): Promise<Inspection.ThroughputBucket[]>;
+  /** Up to `limit` (1–100) running jobs, newest first, with their lease holders. */
+  runningJobs(ex: Executor, limit: number): Promise<Inspection.RunningJob[]>;
+  /**
+   * Applies an operator action to the listed jobs or to those matching a filter (up to `max`,
+   * newest first, in short batches, each committed on its own). Jobs not in a state the action
+   * applies to are left alone. Returns the ids it changed, newest first.
+   */
+  applyAction(db: DispatcherDb, action: Inspection.JobAction, target: Inspection.JobTarget, now: Date | null): Promise<string[]>;
 }
 
 // Imported inline so this addition stays one block (other edits to this file touch the imports).

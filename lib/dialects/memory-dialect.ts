@@ -10,6 +10,8 @@ import { StateError } from '../errors.ts';
 import { STATE_BITS, type ClaimedJob, type Fence, type InsertRow, type JobErrorEntry, type JobState, type UniqueInsertResult, type UniqueInsertRow } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
 import type { ClaimParams, Dialect, DispatcherDb, FailParams, PruneParams } from './dialect.ts';
+import type * as Inspection from './inspection.ts';
+import { MemoryInspection } from './memory-inspection.ts';
 
 /**
  * One job row of the memory store.
@@ -359,5 +361,30 @@ export class MemoryDialect implements Dialect {
     r.finalizedAt = null;
     r.leaseExpiresAt = null;
     return { retried: true, state: 'available' };
+  }
+
+  // --- Dashboard: memory-inspection.ts.
+
+  readonly #inspection = new MemoryInspection({ storeOf: (ex) => storeOf(ex as Executor), enter });
+  searchJobs(ex: Executor, params: Inspection.SearchJobsParams): Promise<Inspection.JobPage> {
+    return this.#inspection.searchJobs(ex, params);
+  }
+  countMatching(ex: Executor, filter: Inspection.JobFilter, options: { max: number }): Promise<Inspection.MatchCount> {
+    return this.#inspection.countMatching(ex, filter, options);
+  }
+  jobDetail(ex: Executor, id: string): Promise<Inspection.JobDetail | null> {
+    return this.#inspection.jobDetail(ex, id);
+  }
+  overviewCounts(ex: Executor, options?: Inspection.OverviewOptions): Promise<Inspection.OverviewCount[]> {
+    return this.#inspection.overviewCounts(ex, options);
+  }
+  throughput(ex: Executor, params: Inspection.ThroughputParams): Promise<Inspection.ThroughputBucket[]> {
+    return this.#inspection.throughput(ex, params);
+  }
+  runningJobs(ex: Executor, limit: number): Promise<Inspection.RunningJob[]> {
+    return this.#inspection.runningJobs(ex, limit);
+  }
+  applyAction(db: DispatcherDb, action: Inspection.JobAction, target: Inspection.JobTarget, now: Date | null): Promise<string[]> {
+    return this.#inspection.applyAction(db, action, target, now);
   }
 }

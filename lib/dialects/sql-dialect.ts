@@ -9,6 +9,8 @@ import { SchemaMismatchError, StateError } from '../errors.ts';
 import { JOB_COLUMNS, STATE_BITS, UNIQUE_COLUMNS, type ClaimedJob, type Fence, type InsertRow, type JobState, type UniqueInsertResult, type UniqueInsertRow } from '../job.ts';
 import type { DialectName, Executor, SqlParam, SqlRow } from '../sql/executor.ts';
 import type { ClaimParams, Dialect, DispatcherDb, FailParams, PruneParams, Statement } from './dialect.ts';
+import type * as Inspection from './inspection.ts';
+import { SqlInspection } from './sql-inspection.ts';
 
 /** The expressions in which the SQL databases differ. */
 export interface SqlFlavor {
@@ -552,6 +554,34 @@ export abstract class SqlDialect implements Dialect {
     const rows = await ex.query(`SELECT state FROM ${this.t} WHERE id = ?`, [id]);
     const state = rows[0]?.['state'];
     return { retried: false, state: state === undefined || state === null ? null : (toStr(state) as import('../job.ts').JobState) };
+  }
+
+  // --- Dashboard: the statements live in sql-inspection.ts.
+
+  #inspection: SqlInspection | undefined;
+  protected get inspection(): SqlInspection {
+    return (this.#inspection ??= new SqlInspection(this.f, this.t, () => this.builder(), (state) => this.keyOn(state)));
+  }
+  searchJobs(ex: Executor, params: Inspection.SearchJobsParams): Promise<Inspection.JobPage> {
+    return this.inspection.searchJobs(ex, params);
+  }
+  countMatching(ex: Executor, filter: Inspection.JobFilter, options: { max: number }): Promise<Inspection.MatchCount> {
+    return this.inspection.countMatching(ex, filter, options);
+  }
+  jobDetail(ex: Executor, id: string): Promise<Inspection.JobDetail | null> {
+    return this.inspection.jobDetail(ex, id);
+  }
+  overviewCounts(ex: Executor, options?: Inspection.OverviewOptions): Promise<Inspection.OverviewCount[]> {
+    return this.inspection.overviewCounts(ex, options);
+  }
+  throughput(ex: Executor, params: Inspection.ThroughputParams): Promise<Inspection.ThroughputBucket[]> {
+    return this.inspection.throughput(ex, params);
+  }
+  runningJobs(ex: Executor, limit: number): Promise<Inspection.RunningJob[]> {
+    return this.inspection.runningJobs(ex, limit);
+  }
+  applyAction(db: DispatcherDb, action: Inspection.JobAction, target: Inspection.JobTarget, now: Date | null): Promise<string[]> {
+    return this.inspection.applyAction(db, action, target, now);
   }
 }
 
