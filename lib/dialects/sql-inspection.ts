@@ -91,7 +91,8 @@ const flavors: Record<Exclude<DialectName, 'memory'>, InspectionFlavor> = {
     },
   },
   mysql: {
-    id: (b, id) => `CAST(${b.p(id)} AS SIGNED)`,
+    // MariaDB compares a BIGINT column with a decimal string exactly (checked past 2^53 on 10.11).
+    id: (b, id) => b.p(id),
     jsonMatch(b, col, m) {
       const at = (n: number) => (n === 0 ? col : `JSON_EXTRACT(${col}, ${b.p(pathText(m.segments.slice(0, n)))})`);
       // MariaDB reads `[0]` of a non-array as the value itself: an index needs an array above it.

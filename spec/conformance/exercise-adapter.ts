@@ -9,6 +9,7 @@ import { listEnqueued } from '../../lib/testing/index.ts';
 import { isReachable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
 import { claimAheadTests } from './claim-ahead.ts';
+import { dashboardStoreTests } from './dashboard-store.ts';
 import { periodicJobTests } from './periodic-jobs.ts';
 import { uniqueJobTests } from './unique-jobs.ts';
 
@@ -1074,5 +1075,6 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
     uniqueJobTests(suite);
     periodicJobTests(suite);
     claimAheadTests(suite);
+    dashboardStoreTests(suite);
   });
 }

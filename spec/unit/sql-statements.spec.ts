@@ -61,6 +61,52 @@ describe.each(dialects)('%s statements', (name, dialect) => {
   }
 });
 
+describe.each(dialects)('%s dashboard statements', (name, dialect) => {
+  it('bind every filter value, path segment and id, and inline only checked constants', async () => {
+    const { seen, ex, db } = recorder(name);
+    const hostile = "x'); DROP TABLE concordia_jobs; -- \" $.a[0] ?";
+    const filter = {
+      states: ['discarded', 'cancelled'] as const,
+      kinds: ['k1', 'k2'],
+      queues: ['q1'],
+      createdFrom: 1_000,
+      createdTo: 2_000,
+      args: [
+        { path: ['user', 'id'], value: hostile },
+        { path: ['items', '0', 'sku'], value: 7.5 },
+        { path: ['flag'], value: true },
+      ],
+      metadata: [{ path: ['tenant'], value: null }],
+    };
+    for (const now of [null, new Date(Date.UTC(2030, 0, 1))]) {
+      await dialect.searchJobs(ex, { filter: { ...filter, states: [...filter.states] }, cursor: '9007199254740993', limit: 7, scanLimit: 70 });
+      await dialect.searchJobs(ex, { filter: { kinds: ['k1'] } });
+      await dialect.countMatching(ex, { ...filter, states: [...filter.states] }, { max: 5 });
+      await dialect.jobDetail(ex, '42');
+      await dialect.overviewCounts(ex, { exactUpTo: 3 });
+      await dialect.throughput(ex, { sinceMs: 0, untilMs: 3_600_000, bucketMs: 60_000 });
+      await dialect.runningJobs(ex, 9);
+      for (const action of ['retry', 'cancel', 'discard', 'delete', 'runNow'] as const) {
+        await dialect.applyAction(db, action, { ids: ['1', '2'] }, now);
+        await dialect.applyAction(db, action, { filter: { ...filter, states: ['available', 'completed'] }, max: 3 }, now);
+      }
+    }
+    expect(seen.length).toBeGreaterThan(20);
+    for (const { sql, params } of seen) {
+      expect(sql.split('?').length - 1, sql).toBe(params.length);
+      expect(sql).not.toContain('DROP');
+      expect(sql).not.toContain('k1');
+      expect(sql).not.toContain('q1');
+      expect(sql).not.toContain('tenant');
+      expect(sql).not.toContain('9007199254740993');
+    }
+    // The hostile value and the path segments went in as parameters.
+    const bound = seen.flatMap((x) => x.params);
+    expect(bound.some((p) => typeof p === 'string' && p.includes("DROP TABLE"))).toBe(true);
+    expect(bound).toEqual(expect.arrayContaining(['9007199254740993', 'k1', 'q1']));
+  });
+});
+
 describe('toDollarPlaceholders', () => {
   it('numbers placeholders in order', () => {
     expect(toDollarPlaceholders('a = ? AND b IN (?, ?)')).toBe('a = $1 AND b IN ($2, $3)');
