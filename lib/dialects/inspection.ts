@@ -53,7 +53,7 @@ export interface SearchJobsParams {
   limit?: number;
   /**
    * The most rows one page examines for the conditions no index serves (the created range and
-   * the JSON path conditions), newest first: 1–100,000, default 10,000. A page that runs out of
+   * the JSON path conditions), newest first: 1–100,000, default 5,000. A page that runs out of
    * it returns the matches found so far (possibly none) and a `next` to go on from, so a rare
    * match in a large table costs many short pages instead of one long scan.
    */
@@ -188,7 +188,7 @@ export const FINAL_STATES = ['completed', 'cancelled', 'discarded'] as const;
 
 export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 100;
-export const DEFAULT_SCAN = 10_000;
+export const DEFAULT_SCAN = 5_000;
 export const MAX_SCAN = 100_000;
 export const MAX_TARGET_IDS = 1_000;
 export const MAX_BULK = 100_000;

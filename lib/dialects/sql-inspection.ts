@@ -231,14 +231,15 @@ export class SqlInspection {
    * The window of a page: the ids, newest first and at most `n`, of the rows below `cursor`
    * matching the indexed part of a filter (state, kind, queue), each with `hit` = 1 when it
    * also passes the residual conditions (evaluated on the row the scan already reads; joining
-   * them afterwards let PostgreSQL's planner pick a whole-table scan). Several states become one
-   * branch per state, each an ordered walk of `(state, id)` stopped after `n` rows, merged.
-   * States are inlined (checked constants), so the planner sees which one each branch reads.
+   * them afterwards let PostgreSQL's planner pick a whole-table scan), or with none when
+   * `residual` is false. Several states become one branch per state, each an ordered walk of
+   * `(state, id)` stopped after `n` rows, merged. States are inlined (checked constants), so the
+   * planner sees which one each branch reads.
    */
-  #window(b: SqlBuilder, f: CheckedFilter, cursor: string | null, n: number, extra: ((b: SqlBuilder) => string) | null): string {
+  #window(b: SqlBuilder, f: CheckedFilter, cursor: string | null, n: number, residualOf: ((b: SqlBuilder) => string[]) | null): string {
     const branch = (state: string): string => {
       // Built in text order: the select list's parameters come before the WHERE's.
-      const residual = this.#residual(b, f, extra);
+      const residual = residualOf ? residualOf(b) : [];
       const hit = residual.length === 0 ? '1' : `CASE WHEN ${residual.join(' AND ')} THEN 1 ELSE 0 END`;
       const where = [state];
       if (f.kinds) where.push(`j.kind IN (${b.list(f.kinds)})`);
@@ -266,16 +267,19 @@ export class SqlInspection {
   /**
    * One page: the window (`limit` rows, or `scanLimit` when residual conditions thin it out),
    * its first `limit` hits joined back to their rows, and in the same statement (so the same
-   * snapshot) the window's size and lowest id, which say where the next page starts.
+   * snapshot) the window's size and lowest id, which say where the next page starts. The size
+   * and lowest id come from a second, id-only walk of the same window: MariaDB evaluates a CTE
+   * once per reference, which would run the residual conditions twice.
    */
   async #page(ex: Executor, f: CheckedFilter, cursor: string | null, limit: number, scanLimit: number, columns: string, extra: ((b: SqlBuilder) => string) | null): Promise<RawPage> {
     const b = this.#builder();
     const hasResidual = f.createdFrom !== null || f.createdTo !== null || f.json.length > 0 || extra !== null;
     const size = hasResidual ? scanLimit : limit;
+    // One template literal: its parameters are bound in the order the windows are written.
     const sql =
-      `WITH w AS (${this.#window(b, f, cursor, size, extra)}) ` +
-      `SELECT s.w_lo, s.w_n, m.* FROM (SELECT ${this.#f.idText('MIN(pid)')} AS w_lo, COUNT(*) AS w_n FROM w) AS s LEFT JOIN ` +
-      `(SELECT ${columns} FROM (SELECT pid FROM w WHERE hit = 1 ORDER BY pid DESC LIMIT ${limit}) AS h JOIN ${this.#t} AS j ON j.id = h.pid) AS m ON 1 = 1`;
+      `SELECT s.w_lo, s.w_n, m.* FROM (SELECT ${this.#f.idText('MIN(pid)')} AS w_lo, COUNT(*) AS w_n FROM (${this.#window(b, f, cursor, size, null)}) AS w0) AS s LEFT JOIN ` +
+      `(SELECT ${columns} FROM (SELECT pid FROM (${this.#window(b, f, cursor, size, (rb) => this.#residual(rb, f, extra))}) AS w WHERE hit = 1 ORDER BY pid DESC LIMIT ${limit}) AS h ` +
+      `JOIN ${this.#t} AS j ON j.id = h.pid) AS m ON 1 = 1`;
     const out = await ex.query(sql, b.params);
     const summary = out[0];
     const rows = out.filter((r) => r['id'] !== null && r['id'] !== undefined).sort((x, y) => newestFirst(str(x['id']), str(y['id'])));
