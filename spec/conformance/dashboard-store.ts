@@ -553,15 +553,18 @@ export function dashboardStoreTests(s: SuiteContext): void {
     // Nothing was deleted or changed by any of it.
     expect((await h.rows()).length).toBe(before);
     // A refused filter inside the caller's transaction leaves it usable (nothing reached the database).
+    // (The business write comes first: on SQLite a deferred transaction that reads before its
+    // first write can be refused the write lock while a worker of another test is claiming.)
     const committed = await h.inTransaction(async (tx) => {
+      await h.insertOrder(tx, 90_141);
       const inTx = h.adapter.bind(tx);
       await expect(d.searchJobs(inTx, { filter: { args: [{ path: ["x'"], value: 1 }] } })).rejects.toBeInstanceOf(InvalidFilterError);
       const page = await d.searchJobs(inTx, { filter: { queues: ['dash_hostile'] } });
-      await h.insertOrder(tx, 90_141);
+      await h.insertOrder(tx, 90_142);
       return page.jobs.length;
     });
     expect(committed).toBe(2);
-    expect(await h.orderIds()).toContain(90_141);
+    expect(await h.orderIds()).toEqual(expect.arrayContaining([90_141, 90_142]));
   });
 
   sqlTest('dashboard store: a row whose JSON columns hold text that is not JSON is listed, not a failed page (SQLite)', async () => {
@@ -569,9 +572,12 @@ export function dashboardStoreTests(s: SuiteContext): void {
     if (s.db !== 'sqlite') return;
     const { d, ex, h, seed } = setup();
     const [good] = await seed('dash_corrupt', [{ state: 'available', args: { k: 1 } }]);
-    const bad = await h.insertRaw({ kind: 'dash_a', argsJson: 'not json {' });
-    const t = `"${h.table}"`;
-    await h.raw!.execute(`UPDATE ${t} SET queue = 'dash_corrupt', metadata = 'nor this', errors = 'garbage' WHERE id = ?`, [bad]);
+    // Written behind Concordia's back, straight into a queue no worker serves.
+    const [row] = await h.raw!.query(
+      `INSERT INTO "${h.table}" (queue, kind, args, metadata, errors, run_at, created_at) VALUES ('dash_corrupt', 'dash_a', 'not json {', 'nor this', 'garbage', ?, ?) RETURNING CAST(id AS TEXT) AS id`,
+      [T0, T0],
+    );
+    const bad = String(row!['id']);
     const page = await d.searchJobs(ex, { filter: { queues: ['dash_corrupt'], args: [{ path: ['k'], value: 1 }], metadata: [{ path: ['x'], value: null }] } });
     expect(page.jobs).toEqual([]);
     const matched = await d.searchJobs(ex, { filter: { queues: ['dash_corrupt'], args: [{ path: ['k'], value: 1 }] } });
