@@ -61,8 +61,8 @@ interface InspectionFlavor {
   lastError(col: string): string;
   /** The bucket number of a time column: epoch ms divided by `ms` (a checked integer, inlined), rounded down. */
   bucket(f: SqlFlavor, col: string, ms: number): string;
-  /** The planner's row estimate for a statement, or null where it has none worth using (SQLite). */
-  estimate(ex: Executor, sql: string, params: SqlParam[]): Promise<number | null>;
+  /** The planner's row estimate for a statement; absent where it has none worth using (SQLite). */
+  estimate?(ex: Executor, sql: string, params: SqlParam[]): Promise<number | null>;
 }
 
 /** A MariaDB or SQLite JSON path text for the segments (keys are quoted; they cannot contain quotes). */
@@ -132,8 +132,8 @@ const flavors: Record<Exclude<DialectName, 'memory'>, InspectionFlavor> = {
     },
     lastError: (col) => `CASE WHEN json_valid(${col}) THEN json_extract(${col}, '$[#-1].message') END`,
     bucket: (_f, col, ms) => `(${col} / ${ms})`,
-    // SQLite keeps no per-value statistics unless ANALYZE ran, and counts an index range fast.
-    estimate: async () => null,
+    // No estimate: SQLite keeps per-value statistics only after ANALYZE (with STAT4), so its
+    // finished groups are counted exactly (about 60–90 ms per million rows of the claim index).
   },
 };
 
@@ -344,6 +344,12 @@ export class SqlInspection {
         for (const r of rows) out.push({ queue: str(r['queue']), state, count: num(r['n']), estimated: false });
         continue;
       }
+      const estimate = this.#x.estimate;
+      if (!estimate) {
+        const all = await ex.query(`SELECT queue, COUNT(*) AS n FROM ${t} WHERE state = '${state}' GROUP BY queue`, []);
+        for (const r of all) out.push({ queue: str(r['queue']), state, count: num(r['n']), estimated: false });
+        continue;
+      }
       // Large: visit its queues one index probe at a time (a loose scan of the claim index),
       // counting each up to the cap and estimating past it.
       let after: string | null = null;
@@ -357,14 +363,9 @@ export class SqlInspection {
         if (exact <= cap) {
           out.push({ queue: q, state, count: exact, estimated: false });
         } else {
-          const group = `SELECT 1 FROM ${t} WHERE state = '${state}' AND queue = ?`;
-          const estimate = await this.#x.estimate(ex, group, [q]);
-          if (estimate === null) {
-            const [all] = await ex.query(`SELECT COUNT(*) AS n FROM ${t} WHERE state = '${state}' AND queue = ?`, [q]);
-            out.push({ queue: q, state, count: num(all?.['n'] ?? 0), estimated: false });
-          } else {
-            out.push({ queue: q, state, count: Math.max(Math.round(estimate), cap + 1), estimated: true });
-          }
+          // The planner's estimate for the group, never below what was just counted.
+          const guess = await estimate(ex, `SELECT 1 FROM ${t} WHERE state = '${state}' AND queue = ?`, [q]);
+          out.push({ queue: q, state, count: Math.max(Math.round(guess ?? 0), cap + 1), estimated: true });
         }
         after = q;
       }
