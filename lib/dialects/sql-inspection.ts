@@ -104,7 +104,7 @@ const flavors: Record<Exclude<DialectName, 'memory'>, InspectionFlavor> = {
           : typeof v === 'boolean'
             ? `JSON_TYPE(${at(m.segments.length)}) = 'BOOLEAN' AND ${at(m.segments.length)} = '${v ? 'true' : 'false'}'`
             : typeof v === 'number'
-              ? `JSON_TYPE(${at(m.segments.length)}) IN ('INTEGER', 'DOUBLE', 'UNSIGNED INTEGER', 'DECIMAL') AND CAST(${at(m.segments.length)} AS DOUBLE) = ${b.p(v)}`
+              ? `JSON_TYPE(${at(m.segments.length)}) IN ('INTEGER', 'DOUBLE') AND CAST(${at(m.segments.length)} AS DOUBLE) = ${b.p(v)}`
               : // Compared as utf8mb4_bin, like the table: case and accents count.
                 `JSON_TYPE(${at(m.segments.length)}) = 'STRING' AND JSON_UNQUOTE(${at(m.segments.length)}) = CONVERT(${b.p(v)} USING utf8mb4) COLLATE utf8mb4_bin`;
       return [...guards, typed].join(' AND ');
@@ -231,8 +231,8 @@ export class SqlInspection {
    * The window of a page: the ids, newest first and at most `n`, of the rows below `cursor`
    * matching the indexed part of a filter (state, kind, queue), each with `hit` = 1 when it
    * also passes the residual conditions (evaluated on the row the scan already reads; joining
-   * them afterwards let PostgreSQL's planner pick a whole-table scan), or with none when
-   * `residual` is false. Several states become one branch per state, each an ordered walk of
+   * them afterwards let PostgreSQL's planner pick a whole-table scan); every `hit` is 1 when
+   * `residualOf` is null. Several states become one branch per state, each an ordered walk of
    * `(state, id)` stopped after `n` rows, merged. States are inlined (checked constants), so the
    * planner sees which one each branch reads.
    */
