@@ -1,0 +1,168 @@
+/**
+ * The counts behind the live updates, shared by every open event stream of one dashboard: one
+ * reader, however many browser tabs listen, started with the first stream and stopped with the
+ * last.
+ *
+ * It reads the counts by queue and state (and the paused queues) every poll interval, and on
+ * PostgreSQL also at once when an enqueue commits: it LISTENs on the channel the workers use
+ * (through the adapter's `listen`), since enqueues NOTIFY it. Jobs finishing send no
+ * notification, so polling continues beside it, at a slower pace. Reads never overlap: the
+ * triggers during a read share one more read after it.
+ *
+ * @module
+ */
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { SafeLogger } from '../logger.ts';
+import type { Adapter, Listener } from '../sql/executor.ts';
+import type { DashboardStore, QueueStateCount } from './dashboard-store.ts';
+
+/** What a `counts` event carries. */
+export interface CountsSnapshot {
+  counts: QueueStateCount[];
+  paused: string[];
+}
+
+/** Where the feed reads and listens. */
+export interface CountsFeedSource {
+  store: DashboardStore;
+  clock: Clock;
+  logger: SafeLogger;
+  /** The adapter and channel to LISTEN on, when the database and adapter can. */
+  listen: { adapter: Adapter<unknown>; channel: string } | null;
+  pollIntervalMs: number;
+}
+
+type Subscriber = (snapshot: CountsSnapshot) => void;
+
+/** Counts in a stable order, so two reads of the same counts compare equal. */
+function ordered(counts: readonly QueueStateCount[]): QueueStateCount[] {
+  return [...counts].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
+}
+
+export class CountsFeed {
+  readonly #source: CountsFeedSource;
+  readonly #subscribers = new Set<Subscriber>();
+  #timer: TimerHandle | null = null;
+  #listener: Listener | null = null;
+  #opening = false;
+  /** The read in progress, and the one queued behind it. */
+  #current: Promise<void> | null = null;
+  #queued: Promise<void> | null = null;
+  #failing = false;
+
+  constructor(source: CountsFeedSource) {
+    this.#source = source;
+  }
+
+  /** Open streams. */
+  get subscribers(): number {
+    return this.#subscribers.size;
+  }
+
+  /**
+   * Calls `fn` with the counts after every read (the caller drops repeats), the first time
+   * soon after this call. Returns the unsubscribe function.
+   */
+  subscribe(fn: Subscriber): () => void {
+    this.#subscribers.add(fn);
+    if (this.#subscribers.size === 1) this.#start();
+    else void this.refresh();
+    return () => {
+      if (!this.#subscribers.delete(fn) || this.#subscribers.size > 0) return;
+      this.#stop();
+    };
+  }
+
+  /**
+   * Reads the counts and hands them to every subscriber. Resolves once a read that started after
+   * this call has ended: the one started now, or the one queued behind the read in progress
+   * (many triggers during a read share that one).
+   */
+  refresh(): Promise<void> {
+    if (this.#queued) return this.#queued;
+    if (!this.#current) {
+      this.#current = this.#read().finally(() => {
+        this.#current = null;
+      });
+      return this.#current;
+    }
+    this.#queued = this.#current.then(() => {
+      this.#queued = null;
+      return this.#subscribers.size > 0 ? this.refresh() : undefined;
+    });
+    return this.#queued;
+  }
+
+  async #read(): Promise<void> {
+    const { store, logger } = this.#source;
+    let snapshot: CountsSnapshot;
+    try {
+      const [counts, paused] = await Promise.all([store.overviewCounts(), store.pausedQueues()]);
+      snapshot = { counts: ordered(counts), paused: [...paused].sort() };
+      this.#failing = false;
+    } catch (error) {
+      // Logged once per run of failures: the database being away must not flood the log.
+      if (!this.#failing) logger.warn('dashboard: reading the job counts for live updates failed; retrying at the next poll', { error });
+      this.#failing = true;
+      return;
+    }
+    for (const fn of [...this.#subscribers]) {
+      try {
+        fn(snapshot);
+      } catch {
+        // One broken stream must not starve the others.
+      }
+    }
+  }
+
+  #start(): void {
+    this.#schedule();
+    this.#openListener();
+    void this.refresh();
+  }
+
+  #stop(): void {
+    if (this.#timer !== null) this.#source.clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    const listener = this.#listener;
+    this.#listener = null;
+    void listener?.close().catch(() => {});
+  }
+
+  #schedule(): void {
+    this.#timer = this.#source.clock.setTimeout(() => {
+      if (this.#subscribers.size === 0) return;
+      this.#schedule();
+      // A LISTEN connection that failed is opened again at the next poll.
+      this.#openListener();
+      void this.refresh();
+    }, this.#source.pollIntervalMs);
+  }
+
+  #openListener(): void {
+    const listen = this.#source.listen;
+    if (!listen?.adapter.listen || this.#listener || this.#opening) return;
+    this.#opening = true;
+    const lost = (error: unknown): void => {
+      this.#source.logger.warn('dashboard: the LISTEN connection for live updates failed; polling until it is back', { error });
+      const old = this.#listener;
+      this.#listener = null;
+      void old?.close().catch(() => {});
+    };
+    listen.adapter
+      .listen(listen.channel, () => void this.refresh(), lost)
+      .then(
+        async (listener) => {
+          if (this.#subscribers.size === 0) return void listener.close().catch(() => {});
+          this.#listener = listener;
+          // Enqueues before the LISTEN took effect notified nobody: one more read covers them.
+          await this.refresh();
+          this.#source.logger.debug('dashboard: live updates are listening for enqueues', { channel: listen.channel });
+        },
+        lost,
+      )
+      .finally(() => {
+        this.#opening = false;
+      });
+  }
+}
