@@ -21,7 +21,7 @@ export interface CronEntry {
   queue: string;
   /** The latest slot at or before now. */
   previous: string;
-  /** The next {@link NEXT_SLOTS} slots after now, in order. */
+  /** The next five slots after now, in order. */
   next: string[];
   /** The newest job enqueued by this periodic job, when storage can search by metadata; else null. */
   lastJob: JobSummary | null;
