@@ -4,12 +4,12 @@
  *
  * @internal
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { StateError, UnsupportedDatabaseError } from '../errors.ts';
 import type { ClaimedJob, UniqueInsertResult, UniqueInsertRow } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
 import type { ClaimParams, DispatcherDb, PruneParams } from './dialect.ts';
-import { SqlDialect, STATEMENT_BUDGET_BYTES, parseVersion, type SqlFlavor } from './sql-dialect.ts';
+import { SqlDialect, STATEMENT_BUDGET_BYTES, parseVersion, type SqlBuilder, type SqlFlavor } from './sql-dialect.ts';
 
 /** `2030-01-02 03:04:05.678`: DATETIME(3) holds UTC wall time, so the zone is dropped on purpose. */
 function utcDatetime(d: Date): string {
@@ -121,38 +121,79 @@ export class MysqlDialect extends SqlDialect {
     return db.transaction((ex) => this.insertUnique(ex, row, now));
   }
 
+  /**
+   * A claim is three autocommitted statements and no transaction: MariaDB has no UPDATE …
+   * RETURNING, and BEGIN, COMMIT and the dispatcher's isolation level would each cost one more
+   * round trip (a claim was five through mysql2).
+   *
+   * 1. Which requested queues are paused: a plain read, so it takes no lock and waits for none.
+   *    It cannot ride inside the UPDATE: every read in a multi-table UPDATE is a locking read,
+   *    and under REPEATABLE READ (the server's default, and the pool session's unless the user
+   *    changed it) the gap lock it leaves past the pause markers is where other claims insert
+   *    their `running` index entries; two claims then deadlock (measured).
+   * 2. One UPDATE joined to a derived table that picks the jobs with `FOR UPDATE SKIP LOCKED`:
+   *    the picked rows are locked, and the others' locks skipped, for that one statement only.
+   *    STRAIGHT_JOIN makes the pick run first and the table follow by primary key: left to the
+   *    planner, a small table is scanned first instead, with a lock on every row, which waits
+   *    for any row another transaction holds (measured).
+   *    Each lease token is made in SQL from a random tag of this claim and the job's id
+   *    (`<16 hex>-<id>`, at most 36 characters), so it is unique per job and per claim, and no
+   *    token has to travel to the server or back.
+   * 3. A plain read of the rows carrying this claim's tag, newest lease first: the rows just
+   *    written are the last leases taken, so the scan of the lease index stops after about
+   *    `taken` rows. A job cancelled in between is no longer `running` and is not handed out.
+   *
+   * Requires that the pool reads from the server it writes to (no proxy that sends autocommitted
+   * SELECTs to a replica). With `binlog_format=STATEMENT` the UPDATE is logged with a warning
+   * (SKIP LOCKED is unsafe for statement logging); MIXED, the default, logs it by row.
+   */
   async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
-    // MariaDB has no UPDATE … RETURNING and refuses `UPDATE … WHERE id IN (SELECT … LIMIT)`.
-    // So: one short transaction of two statements. The locking read returns the jobs themselves
-    // (a locking read sees each row's latest committed version, whatever the isolation level),
-    // then an update by primary key writes lease tokens made here, one per job, so nothing has
-    // to be read back: two statements between the adapter's BEGIN and COMMIT instead of three.
-    return db.transaction(async (tx) => {
-      const s = this.builder();
-      // The select list names the text id `id`; ORDER BY qualifies the column, or it would sort
-      // by that text (and lose the claim index's order).
-      const pick =
-        `SELECT ${this.jobColumns} FROM ${this.t} WHERE state = 'available' AND ${this.openQueues(s, p.queues)} ` +
-        `AND run_at <= ${s.now(p.now)} ORDER BY priority, run_at, ${this.t}.id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED`;
-      const rows = await tx.query(pick, s.params);
-      if (rows.length === 0) return [];
-      const jobs = rows.map((row) => {
-        const job = this.decodeJob(row);
-        return { ...job, attempt: job.attempt + 1, leaseToken: randomUUID() };
-      });
-      const u = this.builder();
-      // One template literal: its placeholders are bound in the order they are written.
-      const update =
-        `UPDATE ${this.t} SET state = 'running', attempt = attempt + 1, attempted_at = ${u.now(p.now)}, ` +
-        `lease_token = CASE id ${jobs.map((j) => `WHEN ${u.p(j.id)} THEN ${u.p(j.leaseToken)}`).join(' ')} END, ` +
-        `locked_by = ${u.p(p.workerId)}, lease_expires_at = ${u.nowPlus(p.now, p.leaseMs)}, ` +
-        `${this.keyOn('running')} WHERE id IN (${u.list(jobs.map((j) => j.id))})`;
-      const changed = await tx.execute(update, u.params);
-      // The rows are locked by this transaction, so every one must change; if not, roll back
-      // rather than hand out leases that were never written.
-      if (changed !== jobs.length) throw new StateError(`claim: updated ${changed} of ${jobs.length} locked jobs; rolled back.`);
-      return this.sortJobs(jobs);
-    });
+    const open = await this.unpausedQueues(db.autocommit, [...new Set(p.queues)]);
+    if (open.length === 0) return [];
+    const tag = randomBytes(8).toString('hex');
+    const b = this.builder();
+    // One template literal: placeholders are bound in the order they are written.
+    const update =
+      `UPDATE (${this.pickSql(b, open, p)}) AS picked STRAIGHT_JOIN ${this.t} AS claimed ON claimed.id = picked.id ` +
+      `SET claimed.state = 'running', claimed.attempt = claimed.attempt + 1, claimed.attempted_at = ${b.now(p.now)}, ` +
+      `claimed.lease_token = CONCAT(${b.p(tag)}, '-', claimed.id), claimed.locked_by = ${b.p(p.workerId)}, ` +
+      `claimed.lease_expires_at = ${b.nowPlus(p.now, p.leaseMs)}, ${this.keyOn('running')}`;
+    const taken = await db.autocommit.execute(update, b.params);
+    if (taken === 0) return [];
+    const read =
+      `SELECT ${this.jobColumns} FROM ${this.t} WHERE state = 'running' AND lease_token LIKE ? ` +
+      `ORDER BY lease_expires_at DESC LIMIT ${taken}`;
+    const rows = await db.autocommit.query(read, [`${tag}-%`]);
+    return this.sortJobs(rows.map((row) => this.decodeJob(row)));
+  }
+
+  /**
+   * The requested queues with no pause marker, in one read: a flag per queue, so each name is
+   * compared by the column's own collation, as the claim compares it.
+   */
+  private async unpausedQueues(ex: Executor, queues: readonly string[]): Promise<string[]> {
+    const b = this.builder();
+    const flags = queues.map((q, i) => `EXISTS (SELECT 1 FROM ${this.t} WHERE state = 'paused' AND queue = ${b.p(q)}) AS p${i}`);
+    const [row] = await ex.query(`SELECT ${flags.join(', ')}`, b.params);
+    return queues.filter((_, i) => Number(row?.[`p${i}`]) !== 1);
+  }
+
+  /**
+   * The ids to claim, locked with SKIP LOCKED. For one queue the claim index yields them in
+   * order and InnoDB locks only the rows the LIMIT takes. Several queues cannot be read in order
+   * from that index (its second column is the queue): one ordered read sorts every due row of
+   * them all and locks each row it read before the sort, so a concurrent claim over the same
+   * queues found nothing. Instead each queue gives its own first `limit` rows, and the union
+   * keeps the first `limit` of those: at most `limit` rows per queue are locked, for the length
+   * of the statement.
+   */
+  private pickSql(b: SqlBuilder, queues: readonly string[], p: ClaimParams): string {
+    const one = (queue: string, cols: string): string =>
+      `SELECT ${cols} FROM ${this.t} WHERE state = 'available' AND queue = ${b.p(queue)} AND run_at <= ${b.now(p.now)} ` +
+      `ORDER BY priority, run_at, id LIMIT ${p.limit} FOR UPDATE SKIP LOCKED`;
+    if (queues.length === 1) return one(queues[0]!, 'id');
+    const parts = queues.map((q) => `(${one(q, 'id, priority, run_at')})`);
+    return `SELECT id FROM (${parts.join(' UNION ALL ')}) AS per_queue ORDER BY priority, run_at, id LIMIT ${p.limit}`;
   }
 
   async rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number> {
