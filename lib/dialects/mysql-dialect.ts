@@ -136,9 +136,9 @@ export class MysqlDialect extends SqlDialect {
    *    STRAIGHT_JOIN makes the pick run first and the table follow by primary key: left to the
    *    planner, a small table is scanned first instead, with a lock on every row, which waits
    *    for any row another transaction holds (measured).
-   *    Each lease token is made in SQL from a random tag of this claim and the job's id
-   *    (`<16 hex>-<id>`, at most 36 characters), so it is unique per job and per claim, and no
-   *    token has to travel to the server or back.
+   *    Each lease token is made in SQL: a random tag of this claim (16 hex digits) followed by
+   *    the job's id, at most 36 characters for any BIGINT. The tag has a fixed length, so a token
+   *    is unique per job and per claim, and no token has to travel to the server or back.
    * 3. A plain read of the rows carrying this claim's tag, newest lease first: the rows just
    *    written are the last leases taken, so the scan of the lease index stops after about
    *    `taken` rows. A job cancelled in between is no longer `running` and is not handed out.
@@ -156,14 +156,14 @@ export class MysqlDialect extends SqlDialect {
     const update =
       `UPDATE (${this.pickSql(b, open, p)}) AS picked STRAIGHT_JOIN ${this.t} AS claimed ON claimed.id = picked.id ` +
       `SET claimed.state = 'running', claimed.attempt = claimed.attempt + 1, claimed.attempted_at = ${b.now(p.now)}, ` +
-      `claimed.lease_token = CONCAT(${b.p(tag)}, '-', claimed.id), claimed.locked_by = ${b.p(p.workerId)}, ` +
+      `claimed.lease_token = CONCAT(${b.p(tag)}, claimed.id), claimed.locked_by = ${b.p(p.workerId)}, ` +
       `claimed.lease_expires_at = ${b.nowPlus(p.now, p.leaseMs)}, ${this.keyOn('running')}`;
     const taken = await db.autocommit.execute(update, b.params);
     if (taken === 0) return [];
     const read =
       `SELECT ${this.jobColumns} FROM ${this.t} WHERE state = 'running' AND lease_token LIKE ? ` +
       `ORDER BY lease_expires_at DESC LIMIT ${taken}`;
-    const rows = await db.autocommit.query(read, [`${tag}-%`]);
+    const rows = await db.autocommit.query(read, [`${tag}%`]);
     return this.sortJobs(rows.map((row) => this.decodeJob(row)));
   }
 

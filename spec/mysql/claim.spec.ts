@@ -161,6 +161,16 @@ describe.skipIf(!reachable)('MariaDB claim', () => {
     expect(await dialect.claim(db, params(['left'], 10))).toEqual([]);
   });
 
+  it('fits the lease token of the widest id (BIGINT minimum, 20 characters) in lease_token', async () => {
+    await admin.query(
+      `INSERT INTO ${table} (id, queue, kind, args, run_at, created_at) VALUES (-9223372036854775808, 'one', 'k', '{}', UTC_TIMESTAMP(3), UTC_TIMESTAMP(3))`,
+    );
+    const got = await dialect.claim(dispatcherDb(pool()), params(['one'], 10));
+    expect(got.map((j) => j.id)).toEqual(['-9223372036854775808']);
+    expect(got[0]!.leaseToken).toHaveLength(36);
+    expectHeld(got, await running());
+  });
+
   it('costs three autocommitted statements, and no transaction', async () => {
     await enqueue('one', 3);
     const db = steppedDb(dispatcherDb(pool()), async () => {});
