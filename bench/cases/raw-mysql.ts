@@ -5,13 +5,13 @@
  * MariaDB has no UPDATE … RETURNING and refuses `UPDATE … WHERE id IN (SELECT … LIMIT)`, so a
  * lane claims in a short transaction: START TRANSACTION, one locking SELECT that also reads the
  * args (a locking read sees the latest committed row, so no read-back is needed), one UPDATE by
- * primary key, COMMIT. That is four round trips where Concordia's claim through mysql2 takes five
- * (it also sets the isolation level of each transaction). The lane then "runs" the
- * no-op jobs (parses their args) and completes the batch with one UPDATE.
+ * primary key, COMMIT: four round trips (Concordia's claim is three autocommitted statements, see
+ * MysqlDialect.claim). The lane then "runs" the no-op jobs (parses their args) and completes the
+ * batch with one UPDATE.
  *
  * Same table, indexes, states and UTC_TIMESTAMP(3) clock as MysqlDialect; no lease fence, events
- * or per-job bookkeeping. Each lane keeps one connection at READ COMMITTED, the level Concordia's
- * dispatcher transactions use (REPEATABLE READ would add gap locks the claim does not need).
+ * or per-job bookkeeping. Each lane keeps one connection at READ COMMITTED (REPEATABLE READ would
+ * add gap locks the claim does not need, held here until COMMIT).
  */
 import mysql from 'mysql2/promise';
 import { jobsDdl, Meter, MYSQL_URL, rateResult, type CaseResult, type CaseSpec } from '../lib/common.ts';

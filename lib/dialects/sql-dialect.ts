@@ -239,13 +239,13 @@ export abstract class SqlDialect implements Dialect {
    * the claim statement runs. The worker's own list of paused queues is refreshed only every
    * `pauseCheckMs`; this condition makes a pause committed before a claim starts hold for that
    * claim, in every process. The marker rows are read once per statement, never per candidate
-   * row: for one queue (the common case) an uncorrelated NOT EXISTS, which PostgreSQL and
-   * MariaDB evaluate once before the scan (a paused queue is then not scanned at all) and which
-   * leaves the ordered index scan of the claim as it was; for several queues a NOT IN over the
-   * markers, materialised once as a set. The markers are read by a plain (non-locking) read
-   * inside the locking claim: neither PostgreSQL nor MariaDB lock or SKIP LOCKED the rows of a
-   * subquery, so concurrent claimers all see every committed marker (checked on MariaDB 10.11
-   * with a marker row-locked by another transaction).
+   * row: for one queue (the common case) an uncorrelated NOT EXISTS, which PostgreSQL evaluates
+   * once before the scan (a paused queue is then not scanned at all) and which leaves the
+   * ordered index scan of the claim as it was; for several queues a NOT IN over the markers,
+   * materialised once as a set. The markers are read by a plain (non-locking) read inside the
+   * locking claim: PostgreSQL neither locks nor SKIP LOCKs the rows of a subquery, so concurrent
+   * claimers all see every committed marker. MariaDB reads every table of an UPDATE with locks,
+   * so MysqlDialect reads the markers in a statement of their own.
    */
   protected openQueues(b: SqlBuilder, queues: readonly string[]): string {
     const markers = `${this.t} AS pause_marker WHERE pause_marker.state = 'paused'`;
