@@ -148,6 +148,7 @@ export class MysqlDialect extends SqlDialect {
    * (SKIP LOCKED is unsafe for statement logging); MIXED, the default, logs it by row.
    */
   async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
+    if (p.queues.length === 0) return [];
     const open = await this.unpausedQueues(db.autocommit, [...new Set(p.queues)]);
     if (open.length === 0) return [];
     const tag = randomBytes(8).toString('hex');
