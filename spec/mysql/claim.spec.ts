@@ -11,7 +11,7 @@
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
-import { MysqlDialect } from '../../lib/dialects/mysql-dialect.ts';
+import { isDeadlock, MysqlDialect } from '../../lib/dialects/mysql-dialect.ts';
 import type { ClaimParams, DispatcherDb } from '../../lib/dialects/dialect.ts';
 import type { ClaimedJob } from '../../lib/job.ts';
 import type { Executor } from '../../lib/sql/executor.ts';
@@ -169,6 +169,43 @@ describe.skipIf(!reachable)('MariaDB claim', () => {
     expect(got.map((j) => j.id)).toEqual(['-9223372036854775808']);
     expect(got[0]!.leaseToken).toHaveLength(36);
     expectHeld(got, await running());
+  });
+
+  it('runs its UPDATE again when InnoDB rolled it back as a deadlock victim, and fails on any other error', async () => {
+    await enqueue('one', 3);
+    const base = dispatcherDb(pool());
+    let updates = 0;
+    const failing = (error: Error): DispatcherDb => ({
+      ...base,
+      autocommit: {
+        ...base.autocommit,
+        execute: async (sql, params) => {
+          // The first UPDATE fails as the server would, before it changes anything.
+          if (++updates === 1) throw error;
+          return base.autocommit.execute(sql, params);
+        },
+      },
+    });
+    const deadlock = Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { errno: 1213 });
+    const got = await dialect.claim(failing(deadlock), params(['one'], 10));
+    expect(got).toHaveLength(3);
+    expect(updates).toBe(2);
+    expectHeld(got, await running());
+    updates = 0;
+    await enqueue('two', 1);
+    await expect(dialect.claim(failing(new Error('Lock wait timeout exceeded')), params(['two'], 10))).rejects.toThrow('Lock wait timeout');
+    expect(updates).toBe(1);
+  });
+
+  it('recognises the deadlock error through each driver and ORM wrapper', () => {
+    const server = Object.assign(new Error('Deadlock found when trying to get lock; try restarting transaction'), { errno: 1213, code: 'ER_LOCK_DEADLOCK' });
+    expect(isDeadlock(server)).toBe(true);
+    expect(isDeadlock(Object.assign(new Error('query failed'), { parent: server }))).toBe(true);
+    expect(isDeadlock(Object.assign(new Error('query failed'), { driverError: server }))).toBe(true);
+    expect(isDeadlock(new Error('wrapped', { cause: server }))).toBe(true);
+    expect(isDeadlock(new Error('Raw query failed. Message: `Deadlock found when trying to get lock; try restarting transaction`'))).toBe(true);
+    expect(isDeadlock(Object.assign(new Error('Lock wait timeout exceeded'), { errno: 1205 }))).toBe(false);
+    expect(isDeadlock('Deadlock')).toBe(false);
   });
 
   it('costs three autocommitted statements, and no transaction', async () => {
