@@ -46,7 +46,7 @@ export const mysqlFlavor: SqlFlavor = {
   updateReturning: false,
 };
 
-/** How many times a claim's UPDATE runs when InnoDB picks it as a deadlock victim. */
+/** How many times a claim's, rescue's or prune's statement runs when InnoDB picks it as a deadlock victim. */
 const CLAIM_DEADLOCK_TRIES = 3;
 
 /**
@@ -241,13 +241,15 @@ export class MysqlDialect extends SqlDialect {
     const b = this.builder();
     const set = this.rescueSet(b, errorJson, now);
     const sql = `UPDATE ${this.t} SET ${set} WHERE ${this.expiredWhere(b, now)} ORDER BY lease_expires_at LIMIT ${limit}`;
-    return db.autocommit.execute(sql, b.params);
+    // Its range scan over `running` rows can deadlock with a claim writing leases there (seen at
+    // a worker's start, when both run at once); a rolled-back victim changed nothing, so run it again.
+    return retryDeadlock(() => db.autocommit.execute(sql, b.params));
   }
 
   async prune(db: DispatcherDb, p: PruneParams): Promise<number> {
     const b = this.builder();
     // Single-table DELETE takes ORDER BY and LIMIT directly on MariaDB.
-    return db.autocommit.execute(`DELETE FROM ${this.t} WHERE ${this.pruneWhere(b, p)} ORDER BY id LIMIT ${p.limit}`, b.params);
+    return retryDeadlock(() => db.autocommit.execute(`DELETE FROM ${this.t} WHERE ${this.pruneWhere(b, p)} ORDER BY id LIMIT ${p.limit}`, b.params));
   }
 
   protected async checkVersion(ex: Executor): Promise<void> {
