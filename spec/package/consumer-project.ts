@@ -28,8 +28,8 @@ export function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): P
 }
 
 /**
- * Packs the package from a copy of its sources (package.json, the READMEs and the folders the
- * build compiles), so `prepack` runs its clean build there: this proves `npm pack` builds what it
+ * Packs the package from a copy of its sources (package.json, the READMEs, the build scripts and
+ * the folders the build compiles), so `prepack` runs its clean build there: this proves `npm pack` builds what it
  * ships, without deleting the repository's dist/ under the feet of spec files running in
  * parallel. The copy borrows the repository's node_modules for the build tools only.
  * Returns the tarball's path.
@@ -38,7 +38,8 @@ export async function packFromSources(dir: string): Promise<string> {
   const src = join(dir, 'src');
   mkdirSync(src, { recursive: true });
   const build = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '')) as { include: string[] };
-  for (const name of ['package.json', 'README.md', 'CHANGELOG.md', 'tsconfig.json', 'tsconfig.build.json', ...build.include]) {
+  // scripts/: the build also runs scripts/build-dashboard-ui.ts (the dashboard's page).
+  for (const name of ['package.json', 'README.md', 'CHANGELOG.md', 'tsconfig.json', 'tsconfig.build.json', 'scripts', ...build.include]) {
     cpSync(join(root, name), join(src, name), { recursive: true });
   }
   symlinkSync(join(root, 'node_modules'), join(src, 'node_modules'), 'dir');
