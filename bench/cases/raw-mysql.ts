@@ -54,6 +54,8 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
           await conn.query('COMMIT');
         } catch (error) {
           await conn.query('ROLLBACK').catch(() => {});
+          // InnoDB may roll back one of ten lanes as a deadlock victim; any loop on it must claim again.
+          if ((error as { errno?: number }).errno === 1213) continue;
           throw error;
         }
         if (rows.length === 0) return;
