@@ -60,8 +60,15 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
         }
         if (rows.length === 0) return;
         for (const r of rows) JSON.parse(String(r['args']));
-        const [res] = await conn.query<mysql.ResultSetHeader>(complete, [rows.map((r) => r['id'] as number)]);
-        done += res.affectedRows;
+        for (let tries = 1; ; tries++) {
+          try {
+            const [res] = await conn.query<mysql.ResultSetHeader>(complete, [rows.map((r) => r['id'] as number)]);
+            done += res.affectedRows;
+            break;
+          } catch (error) {
+            if ((error as { errno?: number }).errno !== 1213 || tries >= 5) throw error;
+          }
+        }
       }
     };
     try {
