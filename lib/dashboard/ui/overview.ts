@@ -1,0 +1,120 @@
+/**
+ * The overview: live counts by queue and state (the `counts` events of `api/events`), the queues
+ * with pause and resume, the running jobs with the workers holding them, and the jobs finished
+ * per hour over the last day.
+ */
+import { currentSession, get, post, type Count } from './api.ts';
+import { button, h, showNotice, when } from './dom.ts';
+
+const STATES = ['available', 'running', 'completed', 'cancelled', 'discarded'] as const;
+
+interface Overview {
+  counts: Count[];
+  queues: { name: string; paused: boolean }[];
+  running: { id: string; queue: string; kind: string; attempt: number; maxAttempts: number; lockedBy: string | null; attemptedAt: string | null; leaseExpiresAt: string | null }[];
+  throughput: { at: string; completed: number; discarded: number; cancelled: number }[];
+}
+
+export interface CountsEvent {
+  counts: Count[];
+  paused: string[];
+}
+
+/** The counts table: one row per queue, one column per state, each cell a link to that list. */
+export function countsTable(data: CountsEvent): HTMLTableElement {
+  const queues = [...new Set([...data.counts.map((c) => c.queue), ...data.paused])].sort();
+  const table = h('table', { class: 'counts', id: 'counts' }, h('tr', {}, h('th', {}, 'Queue'), ...STATES.map((s) => h('th', { class: 'count' }, s))));
+  for (const queue of queues) {
+    const row = h('tr', { 'data-queue': queue }, h('td', {}, queue, data.paused.includes(queue) ? h('span', { class: 'badge' }, 'paused') : null));
+    for (const state of STATES) {
+      const c = data.counts.find((x) => x.queue === queue && x.state === state);
+      const text = c ? `${c.estimated ? '~' : ''}${c.count}` : '0';
+      const link = h('a', { href: `#/jobs?${new URLSearchParams({ queue, state }).toString()}` }, text);
+      row.append(h('td', { class: 'count', 'data-state': state }, link));
+    }
+    table.append(row);
+  }
+  return table;
+}
+
+function throughputChart(buckets: Overview['throughput']): Element {
+  if (buckets.length === 0) return h('p', { class: 'muted' }, 'No job finished in the last 24 hours.');
+  const ns = 'http://www.w3.org/2000/svg';
+  const max = Math.max(1, ...buckets.map((b) => b.completed + b.discarded + b.cancelled));
+  const barWidth = 12;
+  const height = 80;
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${buckets.length * (barWidth + 2)} ${height}`);
+  svg.setAttribute('class', 'throughput');
+  svg.setAttribute('role', 'img');
+  buckets.forEach((b, i) => {
+    let y = height;
+    for (const [part, value] of [['completed', b.completed], ['discarded', b.discarded], ['cancelled', b.cancelled]] as const) {
+      if (value === 0) continue;
+      const barHeight = (value / max) * height;
+      y -= barHeight;
+      const rect = document.createElementNS(ns, 'rect');
+      rect.setAttribute('x', String(i * (barWidth + 2)));
+      rect.setAttribute('y', String(y));
+      rect.setAttribute('width', String(barWidth));
+      rect.setAttribute('height', String(barHeight));
+      rect.setAttribute('class', part);
+      const title = document.createElementNS(ns, 'title');
+      title.textContent = `${when(b.at)}: ${value} ${part}`;
+      rect.append(title);
+      svg.append(rect);
+    }
+  });
+  const table = h('table', { class: 'throughput-table' }, h('tr', {}, h('th', {}, 'Hour'), h('th', { class: 'count' }, 'completed'), h('th', { class: 'count' }, 'discarded'), h('th', { class: 'count' }, 'cancelled')));
+  for (const b of buckets) {
+    table.append(h('tr', {}, h('td', {}, when(b.at)), h('td', { class: 'count' }, String(b.completed)), h('td', { class: 'count' }, String(b.discarded)), h('td', { class: 'count' }, String(b.cancelled))));
+  }
+  return h('div', {}, svg, h('details', {}, h('summary', {}, 'By hour'), table));
+}
+
+/** Renders the overview into `root`; the returned function stops its live updates. */
+export async function renderOverview(root: HTMLElement, events: EventTarget): Promise<() => void> {
+  const session = currentSession();
+  const data = await get<Overview>('api/overview');
+  const countsBox = h('div', {}, countsTable({ counts: data.counts, paused: data.queues.filter((q) => q.paused).map((q) => q.name) }));
+  const queuesBox = h('div', {});
+
+  const renderQueues = (queues: { name: string; paused: boolean }[]) => {
+    const table = h('table', { id: 'queues' }, h('tr', {}, h('th', {}, 'Queue'), h('th', {}, 'State'), h('th', {}, '')));
+    for (const q of queues) {
+      const act = async (action: 'pause' | 'resume') => {
+        const result = await post<{ paused: boolean }>(`api/queues/${encodeURIComponent(q.name)}/${action}`);
+        showNotice(`Queue ${q.name} ${result.paused ? 'paused' : 'resumed'}.`);
+        q.paused = result.paused;
+        renderQueues(queues);
+      };
+      const control = session.readOnly ? null : q.paused ? button('Resume', () => act('resume'), { 'data-action': 'resume' }) : button('Pause', () => act('pause'), { 'data-action': 'pause' });
+      table.append(h('tr', { 'data-queue': q.name }, h('td', {}, q.name), h('td', {}, q.paused ? 'paused' : 'active'), h('td', {}, control)));
+    }
+    queuesBox.replaceChildren(queues.length ? table : h('p', { class: 'muted' }, 'No queue has jobs yet.'));
+  };
+  renderQueues(data.queues);
+
+  const running = h('table', { id: 'running' }, h('tr', {}, h('th', {}, 'Job'), h('th', {}, 'Kind'), h('th', {}, 'Queue'), h('th', {}, 'Attempt'), h('th', {}, 'Held by'), h('th', {}, 'Started'), h('th', {}, 'Lease until')));
+  for (const r of data.running) {
+    running.append(
+      h('tr', {}, h('td', {}, h('a', { href: `#/jobs/${r.id}` }, r.id)), h('td', {}, r.kind), h('td', {}, r.queue), h('td', {}, `${r.attempt}/${r.maxAttempts}`), h('td', {}, r.lockedBy ?? '–'), h('td', {}, when(r.attemptedAt)), h('td', {}, when(r.leaseExpiresAt))),
+    );
+  }
+
+  root.replaceChildren(
+    h('section', {}, h('h2', {}, 'Jobs by queue and state'), countsBox),
+    h('section', {}, h('h2', {}, 'Queues'), queuesBox),
+    h('section', {}, h('h2', {}, 'Running'), data.running.length ? running : h('p', { class: 'muted' }, 'No job is running.')),
+    h('section', {}, h('h2', {}, 'Finished per hour (last 24 hours)'), throughputChart(data.throughput)),
+  );
+
+  const onCounts = (event: Event) => {
+    const counts = (event as CustomEvent<CountsEvent>).detail;
+    countsBox.replaceChildren(countsTable(counts));
+    const names = [...new Set([...counts.counts.map((c) => c.queue), ...counts.paused])].sort();
+    renderQueues(names.map((name) => ({ name, paused: counts.paused.includes(name) })));
+  };
+  events.addEventListener('counts', onCounts);
+  return () => events.removeEventListener('counts', onCounts);
+}
