@@ -52,7 +52,7 @@ function filterForm(params: URLSearchParams): HTMLFormElement {
 export async function renderJobs(root: HTMLElement, params: URLSearchParams): Promise<void> {
   const session = currentSession();
   const query = new URLSearchParams();
-  for (const name of ['state', 'kind', 'queue', 'args', 'meta', 'from', 'to']) for (const v of params.getAll(name)) query.append(name, v);
+  for (const name of ['state', 'kind', 'queue', 'args', 'meta', 'from', 'to', 'limit']) for (const v of params.getAll(name)) query.append(name, v);
   const selected = new Set<string>();
   const tbody = h('tbody', {});
   const more = h('div', { class: 'more' });

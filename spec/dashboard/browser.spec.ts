@@ -1,0 +1,315 @@
+/**
+ * The dashboard page in a real browser (Debian's chromium through playwright-core, which never
+ * downloads one), served by `toNodeHandler` on a real node:http server against real databases,
+ * from the built page and scripts (scripts/build-dashboard-ui.ts runs first). Every wait is for
+ * something the page or the database shows, never a fixed delay.
+ *
+ * Without /usr/bin/chromium the suite is skipped, except in CI, where it fails.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createDashboard, toNodeHandler, type NodeHandler } from '../../lib/dashboard/index.ts';
+import { createJobs, defineJob, type Jobs, type Worker } from '../../lib/index.ts';
+import { isReachable, type Db } from '../support/databases.ts';
+import type { Harness } from '../support/harness.ts';
+import { betterSqlite3Harness, mysql2Harness, pgHarness } from '../support/harnesses.ts';
+import { listen } from './dashboard-kit.ts';
+
+/**
+ * The browser globals the functions handed to the page use. They run in chromium, but this file
+ * is compiled with the specs, which have Node's types and not the DOM's.
+ */
+interface PageElement {
+  textContent: string | null;
+  src?: string;
+  style: { width: string };
+  getAttribute(name: string): string | null;
+  setAttribute(name: string, value: string): void;
+}
+declare const document: {
+  body: { append(...nodes: PageElement[]): void };
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
+  getElementById(id: string): PageElement | null;
+  createElement(tag: string): PageElement;
+};
+declare const location: { hash: string };
+declare function getComputedStyle(element: PageElement): { width: string };
+
+const built = vi.hoisted(() => ({ dir: '' }));
+// The sources hold the page's TypeScript, not its scripts: serve the folder built by the script.
+vi.mock('../../lib/dashboard/static-assets.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../lib/dashboard/static-assets.ts')>();
+  class BuiltAssets extends original.StaticAssets {
+    constructor() {
+      super(built.dir);
+    }
+  }
+  return { ...original, StaticAssets: BuiltAssets };
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasBrowser = existsSync(CHROMIUM);
+if (!hasBrowser && process.env['CI']) throw new Error(`${CHROMIUM} is missing: CI must run the dashboard's browser tests.`);
+
+const WAIT = { timeout: 20_000 };
+const SCREENSHOTS = join(import.meta.dirname, '../../docs/screenshots');
+
+const ping = defineJob('ping', { handler: async (_args: { n?: number }) => {} });
+const failing = defineJob('charge-card', {
+  maxAttempts: 1,
+  handler: async (_args: { order: number }) => {
+    throw new Error('card declined <img src=x onerror=alert(1)>');
+  },
+});
+/** Ends the attempts of `blocking` still running (or its attempt is aborted). */
+let releaseBlocked: () => void = () => {};
+/** Runs until the test releases it, so the dashboard finds it running. */
+const blocking = defineJob('export-report', {
+  handler: async (_args: Record<string, never>, ctx) => {
+    await new Promise<void>((resolve) => {
+      releaseBlocked = resolve;
+      ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  },
+});
+
+/** What Express does before a middleware mounted with `app.use(mount, …)` runs (see dashboard-node.spec.ts). */
+function expressMount(mount: string, handler: NodeHandler) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const r = req as IncomingMessage & { originalUrl?: string; baseUrl?: string };
+    const url = req.url ?? '/';
+    const next = () => {
+      res.statusCode = 404;
+      res.end('outside the dashboard');
+    };
+    if (url !== mount && !url.startsWith(`${mount}/`) && !url.startsWith(`${mount}?`)) return next();
+    r.originalUrl = url;
+    r.baseUrl = mount;
+    req.url = url.slice(mount.length) || '/';
+    handler(req, res, next);
+  };
+}
+
+let browser: Browser;
+
+beforeAll(async () => {
+  if (!hasBrowser) return;
+  built.dir = join(tmpdir(), `concordia-dashboard-ui-${process.pid}`);
+  execFileSync(process.execPath, [join(import.meta.dirname, '../../scripts/build-dashboard-ui.ts'), built.dir], { stdio: 'pipe' });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  if (built.dir) rmSync(built.dir, { recursive: true, force: true });
+});
+
+const suites: { db: Db; name: string; harness: () => Promise<Harness<unknown>>; screenshots: boolean }[] = [
+  { db: 'postgres', name: 'PostgreSQL (pg)', harness: pgHarness as () => Promise<Harness<unknown>>, screenshots: true },
+  { db: 'mysql', name: 'MariaDB (mysql2)', harness: mysql2Harness as () => Promise<Harness<unknown>>, screenshots: false },
+  { db: 'sqlite', name: 'SQLite (better-sqlite3)', harness: betterSqlite3Harness as () => Promise<Harness<unknown>>, screenshots: false },
+];
+
+for (const suite of suites) {
+  const reachable = hasBrowser && (suite.db === 'sqlite' || (await isReachable(suite.db)));
+
+  describe.skipIf(!reachable)(`dashboard page in chromium on ${suite.name}`, { timeout: 90_000 }, () => {
+    let h: Harness<unknown>;
+    let jobs: Jobs<unknown>;
+    let context: BrowserContext;
+    let page: Page;
+    let root: string;
+    let mounted: string;
+    const closers: (() => Promise<void>)[] = [];
+    const cspViolations: string[] = [];
+    const pageErrors: string[] = [];
+
+    const stateOf = async (id: string) => (await h.rows()).find((r) => String(r.id) === id)?.state;
+    const text = (selector: string, want: string) =>
+      page.waitForFunction(([s, w]) => document.querySelector(s!)?.textContent?.trim() === w, [selector, want] as const, WAIT);
+    const shot = async (name: string) => {
+      if (!suite.screenshots) return;
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+    };
+
+    beforeAll(async () => {
+      h = await suite.harness();
+      closers.push(() => h.close());
+      jobs = createJobs({ adapter: h.adapter, table: h.table, jobs: [ping, failing, blocking] }) as Jobs<unknown>;
+      const dashboard = createDashboard({
+        jobs,
+        authorize: () => ({ id: 'u-1', name: 'Ops' }),
+        showArgs: true,
+        logger: { warn: () => {}, error: (m) => pageErrors.push(`server: ${m}`) },
+        // Jobs finishing send no notification: poll often, so the page sees them soon.
+        events: { pollIntervalMs: 200, heartbeatMs: 60_000 },
+      });
+      const direct = await listen(toNodeHandler(dashboard));
+      closers.push(direct.close);
+      root = `${direct.origin}/`;
+      const viaExpress = await listen(expressMount('/admin/jobs', toNodeHandler(dashboard)));
+      closers.push(viaExpress.close);
+      mounted = `${viaExpress.origin}/admin/jobs/`;
+      context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+      page = await context.newPage();
+      page.setDefaultTimeout(WAIT.timeout);
+      page.on('console', (m) => {
+        if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
+      });
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+    }, 60_000);
+
+    afterAll(async () => {
+      await context?.close();
+      for (const close of closers.reverse()) await close();
+    });
+
+    it('shows live counts: an enqueue from outside changes the number on the page', async () => {
+      await jobs.enqueueAutocommit(ping({}), { queue: 'live' });
+      await page.goto(root);
+      const cell = '#counts tr[data-queue="live"] td[data-state="available"]';
+      await text(cell, '1');
+      await jobs.enqueueAutocommit(ping({}), { queue: 'live' });
+      await jobs.enqueueAutocommit(ping({}), { queue: 'live' });
+      await text(cell, '3');
+      await shot('overview');
+      expect(pageErrors).toEqual([]);
+    });
+
+    it('filters by state, opens a job whose error stays text, and retries it (the row changes in the table)', async () => {
+      const worker: Worker = jobs.createWorker({ queues: ['payments'] });
+      let left = 3;
+      const discarded = new Promise<void>((resolve) => worker.on('job:discarded', () => --left === 0 && resolve()));
+      for (let order = 1; order <= 3; order++) await jobs.enqueueAutocommit(failing({ order }), { queue: 'payments' });
+      await jobs.enqueueAutocommit(ping({}), { queue: 'payments', delayMs: 3_600_000 });
+      await worker.start();
+      await discarded;
+      await worker.stop();
+
+      await page.goto(`${root}#/jobs?queue=payments`);
+      await page.locator('#end-of-list').waitFor();
+      expect(await page.locator('#jobs tbody tr').count()).toBe(4);
+      await page.selectOption('select[name=state]', 'discarded');
+      await page.click('#filters button[type=submit]');
+      await page.waitForFunction(() => location.hash.includes('state=discarded'));
+      await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 3 && !document.querySelector('#jobs tbody tr:not([data-state=discarded])'));
+      await shot('jobs');
+
+      const first = page.locator('#jobs tbody tr').first();
+      const id = (await first.getAttribute('data-id'))!;
+      await first.locator('a').click();
+      await text('#job-state', 'discarded');
+      const error = page.locator('#errors li').first();
+      await expect.poll(() => error.textContent()).toContain('card declined <img src=x onerror=alert(1)>');
+      expect(await page.locator('#errors img').count()).toBe(0); // shown as text, never parsed as markup
+      expect(JSON.parse((await page.locator('#args pre').textContent())!)).toEqual({ order: expect.any(Number) });
+      expect(await page.locator('#timeline [data-field=finalized]').textContent()).not.toBe('–');
+      await shot('job');
+
+      await page.click('#job-actions button[data-action=retry]');
+      await text('#job-state', 'available');
+      expect(await stateOf(id)).toBe('available');
+    });
+
+    it('pages with "Load more" until the server has no next cursor', async () => {
+      for (let i = 0; i < 5; i++) await jobs.enqueueAutocommit(ping({ n: i }), { queue: 'pages', delayMs: 3_600_000 });
+      await page.goto(`${root}#/jobs?queue=pages&limit=2`);
+      await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 2);
+      await page.click('#load-more');
+      await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 4);
+      await page.click('#load-more');
+      await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 5);
+      // The third page had one job and may still carry a cursor; the list ends when one comes back empty.
+      if (await page.locator('#load-more').count()) await page.click('#load-more');
+      await page.locator('#end-of-list').waitFor();
+      const ids = await page.locator('#jobs tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+      expect(new Set(ids).size).toBe(5);
+    });
+
+    it('cancels a running job from its page', async () => {
+      const worker = jobs.createWorker({ queues: ['reports'] });
+      const started = new Promise<void>((resolve) => worker.on('job:started', () => resolve()));
+      const id = await jobs.enqueueAutocommit(blocking({}), { queue: 'reports' });
+      await worker.start();
+      try {
+        await started;
+        await page.goto(`${root}#/jobs/${id}`);
+        await text('#job-state', 'running');
+        expect(await page.locator('#timeline [data-field="lease until"]').textContent()).not.toBe('–');
+        await page.click('#job-actions button[data-action=cancel]');
+        await text('#job-state', 'cancelled');
+        expect(await stateOf(id)).toBe('cancelled');
+      } finally {
+        releaseBlocked();
+        await worker.stop();
+      }
+    });
+
+    it('discards everything matching a filter after a confirmation that shows the count', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push(await jobs.enqueueAutocommit(ping({}), { queue: 'bulk', delayMs: 3_600_000 }));
+      await page.goto(`${root}#/jobs?queue=bulk`);
+      await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 3);
+      await page.click('button[data-filter-action=discard]');
+      await text('#confirm-text', 'discard all 3 jobs matching this filter?');
+      await shot('bulk-confirm');
+      await page.click('#confirm-yes');
+      await page.waitForFunction(() => /discard: 3 jobs changed/.test(document.getElementById('status')?.textContent ?? ''));
+      for (const id of ids) expect(await stateOf(id)).toBe('discarded');
+    });
+
+    it('pauses a queue from the overview', async () => {
+      await page.goto(root);
+      const row = page.locator('#queues tr[data-queue="pages"]');
+      await row.locator('button[data-action=pause]').click();
+      await row.locator('button[data-action=resume]').waitFor();
+      expect(await jobs.pausedQueues()).toContain('pages');
+      await row.locator('button[data-action=resume]').click();
+      await row.locator('button[data-action=pause]').waitFor();
+      expect(await jobs.pausedQueues()).not.toContain('pages');
+    });
+
+    it('works under an Express mount at /admin/jobs: deep link, live counts, and a POST with the CSRF token', async () => {
+      await page.goto(`${mounted}#/jobs?state=discarded&queue=bulk`);
+      await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr[data-state=discarded]').length === 3);
+      const scripts = await page.evaluate(() => [...document.querySelectorAll('script[src]')].map((s) => s.src ?? ''));
+      expect(scripts.every((src) => new URL(src).pathname.startsWith('/admin/jobs/assets/'))).toBe(true);
+
+      await page.click('nav a[data-view=overview]');
+      const cell = '#counts tr[data-queue="mounted"] td[data-state="available"]';
+      await jobs.enqueueAutocommit(ping({}), { queue: 'mounted', delayMs: 3_600_000 });
+      await text(cell, '1');
+      const row = page.locator('#queues tr[data-queue="mounted"]');
+      await row.locator('button[data-action=pause]').click();
+      await row.locator('button[data-action=resume]').waitFor();
+      expect(await jobs.pausedQueues()).toContain('mounted');
+    });
+
+    it('runs under the CSP with no violation; styles set from script (CSSOM) apply, style attributes do not', async () => {
+      await page.goto(root);
+      await page.locator('#counts').waitFor();
+      const styles = await page.evaluate(() => {
+        const viaCssom = document.createElement('div');
+        viaCssom.style.width = '7px';
+        const viaAttribute = document.createElement('div');
+        viaAttribute.setAttribute('style', 'width: 9px');
+        document.body.append(viaCssom, viaAttribute);
+        return { cssom: getComputedStyle(viaCssom).width, attribute: getComputedStyle(viaAttribute).width };
+      });
+      expect(styles.cssom).toBe('7px');
+      expect(styles.attribute).not.toBe('9px');
+      expect(cspViolations.filter((v) => !v.includes("'style-src"))).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    });
+  });
+}
