@@ -5,6 +5,9 @@
  * something the page or the database shows, never a fixed delay.
  *
  * Without /usr/bin/chromium the suite is skipped, except in CI, where it fails.
+ *
+ * `DASHBOARD_SCREENSHOTS=1 npx vitest run spec/dashboard/browser.spec.ts` also saves the README's
+ * screenshots (docs/screenshots/, from the PostgreSQL run); other runs leave them alone.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
@@ -129,6 +132,7 @@ for (const suite of suites) {
     let page: Page;
     let root: string;
     let mounted: string;
+    let readOnlyRoot: string;
     const closers: (() => Promise<void>)[] = [];
     const cspViolations: string[] = [];
     const pageErrors: string[] = [];
@@ -137,9 +141,9 @@ for (const suite of suites) {
     const text = (selector: string, want: string) =>
       page.waitForFunction(([s, w]) => document.querySelector(s!)?.textContent?.trim() === w, [selector, want] as const, WAIT);
     const shot = async (name: string) => {
-      if (!suite.screenshots) return;
+      if (!suite.screenshots || !process.env['DASHBOARD_SCREENSHOTS']) return;
       mkdirSync(SCREENSHOTS, { recursive: true });
-      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`) });
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     };
 
     beforeAll(async () => {
@@ -160,6 +164,9 @@ for (const suite of suites) {
       const viaExpress = await listen(expressMount('/admin/jobs', toNodeHandler(dashboard)));
       closers.push(viaExpress.close);
       mounted = `${viaExpress.origin}/admin/jobs/`;
+      const readOnly = await listen(toNodeHandler(createDashboard({ jobs, authorize: () => 'support', readOnly: true, logger: { warn: () => {}, error: (m) => pageErrors.push(`server: ${m}`) } })));
+      closers.push(readOnly.close);
+      readOnlyRoot = `${readOnly.origin}/`;
       context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
       page = await context.newPage();
       page.setDefaultTimeout(WAIT.timeout);
@@ -182,7 +189,6 @@ for (const suite of suites) {
       await jobs.enqueueAutocommit(ping({}), { queue: 'live' });
       await jobs.enqueueAutocommit(ping({}), { queue: 'live' });
       await text(cell, '3');
-      await shot('overview');
       expect(pageErrors).toEqual([]);
     });
 
@@ -277,6 +283,7 @@ for (const suite of suites) {
       await row.locator('button[data-action=resume]').click();
       await row.locator('button[data-action=pause]').waitFor();
       expect(await jobs.pausedQueues()).not.toContain('pages');
+      await shot('overview');
     });
 
     it('works under an Express mount at /admin/jobs: deep link, live counts, and a POST with the CSRF token', async () => {
@@ -293,6 +300,20 @@ for (const suite of suites) {
       await row.locator('button[data-action=pause]').click();
       await row.locator('button[data-action=resume]').waitFor();
       expect(await jobs.pausedQueues()).toContain('mounted');
+    });
+
+    it('shows a read-only session no action', async () => {
+      const id = await jobs.enqueueAutocommit(ping({}), { queue: 'read-only', delayMs: 3_600_000 });
+      await page.goto(`${readOnlyRoot}#/jobs/${id}`);
+      await text('#job-state', 'available');
+      await text('#principal', 'support (read-only)');
+      expect(await page.locator('#job-actions').count()).toBe(0);
+      await page.goto(`${readOnlyRoot}#/jobs?queue=read-only`);
+      await page.locator('#end-of-list').waitFor();
+      expect(await page.locator('#bulk button').count()).toBe(0);
+      await page.goto(readOnlyRoot);
+      await page.locator('#queues tr[data-queue="read-only"]').waitFor();
+      expect(await page.locator('#queues button').count()).toBe(0);
     });
 
     it('runs under the CSP with no violation; styles set from script (CSSOM) apply, style attributes do not', async () => {

@@ -38,16 +38,21 @@ export function countsTable(data: CountsEvent): HTMLTableElement {
 }
 
 function throughputChart(buckets: Overview['throughput']): Element {
-  if (buckets.length === 0) return h('p', { class: 'muted' }, 'No job finished in the last 24 hours.');
+  if (buckets.every((b) => b.completed + b.discarded + b.cancelled === 0)) return h('p', { class: 'muted' }, 'No job finished in the last 24 hours.');
   const ns = 'http://www.w3.org/2000/svg';
   const max = Math.max(1, ...buckets.map((b) => b.completed + b.discarded + b.cancelled));
   const barWidth = 12;
   const height = 80;
   const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', `0 0 ${buckets.length * (barWidth + 2)} ${height}`);
+  // One slot per hour of the last day, the newest on the right; the API sends only hours with jobs.
+  const slots = 24;
+  svg.setAttribute('viewBox', `0 0 ${slots * (barWidth + 2)} ${height}`);
+  svg.setAttribute('preserveAspectRatio', 'xMinYMax meet');
+  const now = Date.now();
   svg.setAttribute('class', 'throughput');
   svg.setAttribute('role', 'img');
-  buckets.forEach((b, i) => {
+  for (const b of buckets) {
+    const i = Math.min(slots - 1, Math.max(0, slots - 1 - Math.floor((now - Date.parse(b.at)) / 3_600_000)));
     let y = height;
     for (const [part, value] of [['completed', b.completed], ['discarded', b.discarded], ['cancelled', b.cancelled]] as const) {
       if (value === 0) continue;
@@ -64,7 +69,7 @@ function throughputChart(buckets: Overview['throughput']): Element {
       rect.append(title);
       svg.append(rect);
     }
-  });
+  }
   const table = h('table', { class: 'throughput-table' }, h('tr', {}, h('th', {}, 'Hour'), h('th', { class: 'count' }, 'completed'), h('th', { class: 'count' }, 'discarded'), h('th', { class: 'count' }, 'cancelled')));
   for (const b of buckets) {
     table.append(h('tr', {}, h('td', {}, when(b.at)), h('td', { class: 'count' }, String(b.completed)), h('td', { class: 'count' }, String(b.discarded)), h('td', { class: 'count' }, String(b.cancelled))));
@@ -76,24 +81,30 @@ function throughputChart(buckets: Overview['throughput']): Element {
 export async function renderOverview(root: HTMLElement, events: EventTarget): Promise<() => void> {
   const session = currentSession();
   const data = await get<Overview>('api/overview');
-  const countsBox = h('div', {}, countsTable({ counts: data.counts, paused: data.queues.filter((q) => q.paused).map((q) => q.name) }));
+  // One state for both tables, so the paused badge and the queue's button never disagree: an
+  // action updates it at once, and each counts event replaces it.
+  let live: CountsEvent = { counts: data.counts, paused: data.queues.filter((q) => q.paused).map((q) => q.name) };
+  const countsBox = h('div', {});
   const queuesBox = h('div', {});
 
-  const renderQueues = (queues: { name: string; paused: boolean }[]) => {
+  const render = () => {
+    countsBox.replaceChildren(countsTable(live));
+    const names = [...new Set([...live.counts.map((c) => c.queue), ...live.paused])].sort();
     const table = h('table', { id: 'queues' }, h('tr', {}, h('th', {}, 'Queue'), h('th', {}, 'State'), h('th', {}, '')));
-    for (const q of queues) {
+    for (const name of names) {
+      const paused = live.paused.includes(name);
       const act = async (action: 'pause' | 'resume') => {
-        const result = await post<{ paused: boolean }>(`api/queues/${encodeURIComponent(q.name)}/${action}`);
-        showNotice(`Queue ${q.name} ${result.paused ? 'paused' : 'resumed'}.`);
-        q.paused = result.paused;
-        renderQueues(queues);
+        const result = await post<{ paused: boolean }>(`api/queues/${encodeURIComponent(name)}/${action}`);
+        showNotice(`Queue ${name} ${result.paused ? 'paused' : 'resumed'}.`);
+        live = { counts: live.counts, paused: result.paused ? [...new Set([...live.paused, name])] : live.paused.filter((q) => q !== name) };
+        render();
       };
-      const control = session.readOnly ? null : q.paused ? button('Resume', () => act('resume'), { 'data-action': 'resume' }) : button('Pause', () => act('pause'), { 'data-action': 'pause' });
-      table.append(h('tr', { 'data-queue': q.name }, h('td', {}, q.name), h('td', {}, q.paused ? 'paused' : 'active'), h('td', {}, control)));
+      const control = session.readOnly ? null : paused ? button('Resume', () => act('resume'), { 'data-action': 'resume' }) : button('Pause', () => act('pause'), { 'data-action': 'pause' });
+      table.append(h('tr', { 'data-queue': name }, h('td', {}, name), h('td', {}, paused ? 'paused' : 'active'), h('td', {}, control)));
     }
-    queuesBox.replaceChildren(queues.length ? table : h('p', { class: 'muted' }, 'No queue has jobs yet.'));
+    queuesBox.replaceChildren(names.length ? table : h('p', { class: 'muted' }, 'No queue has jobs yet.'));
   };
-  renderQueues(data.queues);
+  render();
 
   const running = h('table', { id: 'running' }, h('tr', {}, h('th', {}, 'Job'), h('th', {}, 'Kind'), h('th', {}, 'Queue'), h('th', {}, 'Attempt'), h('th', {}, 'Held by'), h('th', {}, 'Started'), h('th', {}, 'Lease until')));
   for (const r of data.running) {
@@ -110,10 +121,8 @@ export async function renderOverview(root: HTMLElement, events: EventTarget): Pr
   );
 
   const onCounts = (event: Event) => {
-    const counts = (event as CustomEvent<CountsEvent>).detail;
-    countsBox.replaceChildren(countsTable(counts));
-    const names = [...new Set([...counts.counts.map((c) => c.queue), ...counts.paused])].sort();
-    renderQueues(names.map((name) => ({ name, paused: counts.paused.includes(name) })));
+    live = (event as CustomEvent<CountsEvent>).detail;
+    render();
   };
   events.addEventListener('counts', onCounts);
   return () => events.removeEventListener('counts', onCounts);
