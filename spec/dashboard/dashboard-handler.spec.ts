@@ -450,11 +450,17 @@ describe('static files', () => {
     const out = mkdtempSync(join(tmpdir(), 'concordia-ui-'));
     try {
       execFileSync(process.execPath, [join(import.meta.dirname, '../../scripts/build-dashboard-ui.ts'), out], { stdio: 'pipe' });
-      expect(readdirSync(out).sort()).toEqual(['app.css', 'app.js', 'index.html']);
+      expect(readdirSync(out).sort()).toEqual(['api.js', 'app.css', 'app.js', 'cron.js', 'dom.js', 'index.html', 'job-detail.js', 'jobs.js', 'overview.js']);
       const assets = new StaticAssets(out);
       const script = await assets.asset('app.js', new Request(`${ORIGIN}/assets/app.js`), false);
       expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-      expect(await script.text()).toContain("new EventSource('api/events')");
+      const source = await script.text();
+      expect(source).toContain("new EventSource('api/events')");
+      // The modules app.js imports load by their plain names, revalidated (no-cache), so an upgrade reaches them too.
+      expect(source).toMatch(/from ["']\.\/api\.js["']/);
+      const imported = await assets.asset('api.js', new Request(`${ORIGIN}/assets/api.js`), false);
+      expect(imported.status).toBe(200);
+      expect(imported.headers.get('cache-control')).toBe('no-cache');
       const page = await (await assets.page('/x/', false)).text();
       expect(page).toMatch(/<script type="module" src="assets\/app\.js\?v=[\w-]+"><\/script>/);
       expect(page).not.toMatch(/<script>|<script type="module">/);
