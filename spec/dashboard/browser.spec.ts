@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDashboard, toNodeHandler, type NodeHandler } from '../../lib/dashboard/index.ts';
-import { createJobs, defineJob, type Jobs, type Worker } from '../../lib/index.ts';
+import { createJobs, defineJob, periodic, type Jobs, type Worker } from '../../lib/index.ts';
 import { isReachable, type Db } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
 import { betterSqlite3Harness, mysql2Harness, pgHarness } from '../support/harnesses.ts';
@@ -154,6 +154,7 @@ for (const suite of suites) {
         jobs,
         authorize: () => ({ id: 'u-1', name: 'Ops' }),
         showArgs: true,
+        periodic: [periodic('nightly-digest', '0 3 * * *', ping({}), { queue: 'digests' })],
         logger: { warn: () => {}, error: (m) => pageErrors.push(`server: ${m}`) },
         // Jobs finishing send no notification: poll often, so the page sees them soon.
         events: { pollIntervalMs: 200, heartbeatMs: 60_000 },
@@ -300,6 +301,30 @@ for (const suite of suites) {
       await row.locator('button[data-action=pause]').click();
       await row.locator('button[data-action=resume]').waitFor();
       expect(await jobs.pausedQueues()).toContain('mounted');
+    });
+
+    it('acts on a selection of rows', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push(await jobs.enqueueAutocommit(ping({}), { queue: 'picked', delayMs: 3_600_000 }));
+      await page.goto(`${root}#/jobs?queue=picked`);
+      await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 3);
+      await page.check(`#jobs tr[data-id="${ids[0]}"] input[type=checkbox]`);
+      await page.check(`#jobs tr[data-id="${ids[2]}"] input[type=checkbox]`);
+      await text('#selected-count', '2 selected');
+      await page.click('button[data-bulk=delete]');
+      await page.waitForFunction(() => document.querySelectorAll('#jobs tbody tr').length === 1);
+      expect(await page.locator('#jobs tbody tr').getAttribute('data-id')).toBe(ids[1]);
+      expect(await stateOf(ids[0]!)).toBeUndefined();
+      expect(await stateOf(ids[1]!)).toBe('available');
+      expect(await stateOf(ids[2]!)).toBeUndefined();
+    });
+
+    it('lists the periodic jobs with their next slots', async () => {
+      await page.goto(`${root}#/cron`);
+      const row = page.locator('#cron tr', { hasText: 'nightly-digest' });
+      await row.waitFor();
+      expect(await row.textContent()).toContain('0 3 * * *');
+      expect(await row.textContent()).toContain('digests');
     });
 
     it('shows a read-only session no action', async () => {
