@@ -83,21 +83,6 @@ export class MysqlDialect extends SqlDialect {
     this.ddlHint = `schema/mysql/0001_create_jobs.sql${table === 'concordia_jobs' ? '' : ` (with the table renamed to ${table})`}`;
   }
 
-  /**
-   * MariaDB has no `ON CONFLICT … DO NOTHING`. `INSERT IGNORE` would also turn other errors
-   * (truncation, bad JSON) into warnings, and catching a duplicate-key error means raising one
-   * inside the caller's transaction. `ON DUPLICATE KEY UPDATE id = id` changes nothing, raises
-   * nothing, and (like the unique index) waits for a transaction holding the key; its RETURNING
-   * then yields the *existing* row. To tell the two apart, the insert writes a fresh token into
-   * `lease_token`: only a row this statement created can carry it. (`lease_token` fences writes
-   * only while a job is running, and every claim overwrites it.)
-   *
-   * InnoDB deadlocks when several inserts wait on one uncommitted key and its holder rolls back:
-   * all waiters get the gap and then block each other's insert, and the victim's whole
-   * transaction is rolled back. A named lock per key (held only around the statement, not to
-   * commit) lets one Concordia insert at a time wait on the key, which removes that case. Named
-   * locks belong to the connection, so `ex` must stay on one connection (a transaction).
-   */
   /** `max_allowed_packet`, read once per client (a server restart with a new value needs a new client). */
   #maxPacket: Promise<number> | null = null;
 
@@ -121,6 +106,21 @@ export class MysqlDialect extends SqlDialect {
     return Math.min(await this.#maxPacket, STATEMENT_BUDGET_BYTES);
   }
 
+  /**
+   * MariaDB has no `ON CONFLICT … DO NOTHING`. `INSERT IGNORE` would also turn other errors
+   * (truncation, bad JSON) into warnings, and catching a duplicate-key error means raising one
+   * inside the caller's transaction. `ON DUPLICATE KEY UPDATE id = id` changes nothing, raises
+   * nothing, and (like the unique index) waits for a transaction holding the key; its RETURNING
+   * then yields the *existing* row. To tell the two apart, the insert writes a fresh token into
+   * `lease_token`: only a row this statement created can carry it. (`lease_token` fences writes
+   * only while a job is running, and every claim overwrites it.)
+   *
+   * InnoDB deadlocks when several inserts wait on one uncommitted key and its holder rolls back:
+   * all waiters get the gap and then block each other's insert, and the victim's whole
+   * transaction is rolled back. A named lock per key (held only around the statement, not to
+   * commit) lets one Concordia insert at a time wait on the key, which removes that case. Named
+   * locks belong to the connection, so `ex` must stay on one connection (a transaction).
+   */
   override async insertUnique(ex: Executor, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult> {
     // GET_LOCK names are at most 64 characters: hash the table and key.
     const lock = `concordia:${createHash('sha256').update(`${this.table}\u0000${row.uniqueKey}`).digest('hex').slice(0, 48)}`;
