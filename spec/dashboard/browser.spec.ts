@@ -193,6 +193,28 @@ for (const suite of suites) {
       expect(pageErrors).toEqual([]);
     });
 
+    it('shows a change whose live event arrived while the overview was still loading', async () => {
+      await page.goto(`${root}#/cron`);
+      await page.locator('#cron').waitFor();
+      await page.waitForFunction(() => document.body.dataset['liveEvents'] !== undefined);
+      const cell = '#counts tr[data-queue="late"] td[data-state="available"]';
+      // Hold the overview's own read back until the stream has delivered the enqueue that
+      // came after that read: the view must still end on the stream's newer counts.
+      await page.route(
+        '**/api/overview',
+        async (route) => {
+          const response = await route.fetch();
+          const seen = await page.evaluate(() => Number(document.body.dataset['liveEvents']));
+          await jobs.enqueueAutocommit(ping({}), { queue: 'late', delayMs: 3_600_000 });
+          await page.waitForFunction((n) => Number(document.body.dataset['liveEvents']) > n, seen, WAIT);
+          await route.fulfill({ response });
+        },
+        { times: 1 },
+      );
+      await page.click('nav a[data-view=overview]');
+      await text(cell, '1');
+    });
+
     it('filters by state, opens a job whose error stays text, and retries it (the row changes in the table)', async () => {
       const worker: Worker = jobs.createWorker({ queues: ['payments'] });
       let left = 3;

@@ -8,9 +8,15 @@ import { renderCron } from './cron.ts';
 import { h, showError } from './dom.ts';
 import { renderJob } from './job-detail.ts';
 import { renderJobs } from './jobs.ts';
-import { renderOverview } from './overview.ts';
+import { renderOverview, type CountsEvent } from './overview.ts';
 
 const live = new EventTarget();
+/**
+ * The newest `counts` event, whenever it came. The server sends a snapshot only when it differs
+ * from the last one it sent, so an event that arrived while a view was still loading is not sent
+ * again: a view that starts later must begin from it, or it would miss that change for good.
+ */
+let latestCounts: CountsEvent | null = null;
 let stopView: (() => void) | null = null;
 
 async function route(root: HTMLElement): Promise<void> {
@@ -28,7 +34,7 @@ async function route(root: HTMLElement): Promise<void> {
     if (job) await renderJob(root, job[1]!);
     else if (path === '/jobs') await renderJobs(root, params);
     else if (path === '/cron') await renderCron(root);
-    else stopView = await renderOverview(root, live);
+    else stopView = await renderOverview(root, live, () => latestCounts);
   } catch (error) {
     root.replaceChildren(h('p', {}, 'This view could not be loaded.'));
     showError(error);
@@ -47,7 +53,12 @@ async function start(): Promise<void> {
     return;
   }
   const events = new EventSource('api/events');
-  events.addEventListener('counts', (event) => live.dispatchEvent(new CustomEvent('counts', { detail: JSON.parse((event as MessageEvent<string>).data) as unknown })));
+  events.addEventListener('counts', (event) => {
+    latestCounts = JSON.parse((event as MessageEvent<string>).data) as CountsEvent;
+    // How many came: lets a test (or a curious operator) see that the stream is delivering.
+    document.body.dataset['liveEvents'] = String(Number(document.body.dataset['liveEvents'] ?? 0) + 1);
+    live.dispatchEvent(new CustomEvent('counts', { detail: latestCounts }));
+  });
   events.addEventListener('open', () => document.body.setAttribute('data-live', 'open'));
   events.addEventListener('error', () => document.body.setAttribute('data-live', 'reconnecting'));
   window.addEventListener('hashchange', () => void route(root));

@@ -77,13 +77,19 @@ function throughputChart(buckets: Overview['throughput']): Element {
   return h('div', {}, svg, h('details', {}, h('summary', {}, 'By hour'), table));
 }
 
-/** Renders the overview into `root`; the returned function stops its live updates. */
-export async function renderOverview(root: HTMLElement, events: EventTarget): Promise<() => void> {
+/**
+ * Renders the overview into `root`; the returned function stops its live updates. `latest` is
+ * the newest counts event of the page's stream, if any came yet.
+ */
+export async function renderOverview(root: HTMLElement, events: EventTarget, latest: () => CountsEvent | null): Promise<() => void> {
   const session = currentSession();
   const data = await get<Overview>('api/overview');
   // One state for both tables, so the paused badge and the queue's button never disagree: an
-  // action updates it at once, and each counts event replaces it.
-  let live: CountsEvent = { counts: data.counts, paused: data.queues.filter((q) => q.paused).map((q) => q.name) };
+  // action updates it at once, and each counts event replaces it. The stream's newest event wins
+  // over this view's own read: the stream always ends on the current counts (the server sends
+  // again whenever they differ from what it last sent), but it does not repeat an event that
+  // came while this view was loading.
+  let live: CountsEvent = latest() ?? { counts: data.counts, paused: data.queues.filter((q) => q.paused).map((q) => q.name) };
   const countsBox = h('div', {});
   const queuesBox = h('div', {});
 
