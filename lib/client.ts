@@ -4,16 +4,13 @@
  * @module
  */
 import { systemClock, type Clock } from './clock.ts';
-import { dialectFor } from './dialects/index.ts';
-import type { Dialect, DispatcherDb } from './dialects/dialect.ts';
-import { InvalidArgsError, InvalidOptionError, UnknownJobKindError } from './errors.ts';
+import type { Backend, DispatcherAccess } from './backend/backend.ts';
+import { InvalidArgsError, InvalidOptionError, StateError, UnknownJobKindError } from './errors.ts';
 import type { InsertRow, UniqueInsertRow } from './job.ts';
 import { isJobId, MAX_JOB_ID } from './job-id.ts';
 import type { AnyJobDefinition, AnyJobRequest, EnqueueOptions, JobRequest } from './job-definition.ts';
-import type { Adapter, Executor } from './sql/executor.ts';
-import { STATEMENT_BUDGET_BYTES } from './dialects/sql-dialect.ts';
-import { batchCost, MAX_ROWS_PER_INSERT, SMALL_BATCH_BYTES, splitRows } from './insert-batches.ts';
-import { withSavepoint, withSavepointSync } from './savepoint.ts';
+import type { Adapter } from './backend/adapter.ts';
+import { batchCost, DEFAULT_BATCH_BYTES, MAX_ROWS_PER_INSERT, SMALL_BATCH_BYTES, splitRows } from './insert-batches.ts';
 import { uniqueKeyOf, uniqueStatesMask, type UniqueEnqueueOptions, type UniqueEnqueueResult } from './unique.ts';
 import { assertInt, assertName, assertRunAt, assertTableName, encodeJsonObject, inJob, isPlainObject, type JsonObject } from './validation.ts';
 import { Worker, type WorkOptions } from './worker/worker.ts';
@@ -95,8 +92,8 @@ export class Jobs<Tx> {
   readonly defaultQueue: string;
   readonly maxAttempts: number;
   readonly maxArgsBytes: number;
-  /** @internal */
-  readonly dialect: Dialect;
+  /** @internal The backend the adapter built: every statement or command for the store. */
+  readonly backend: Backend;
   readonly #registry: ReadonlyMap<string, AnyJobDefinition>;
   readonly #hooks: readonly EnqueueHook[];
   readonly #rejectUnknownKinds: boolean;
@@ -112,7 +109,7 @@ export class Jobs<Tx> {
     this.defaultQueue = assertName('queue', options.defaultQueue ?? 'default');
     this.maxAttempts = assertInt('maxAttempts', options.maxAttempts ?? 20, 1, 1000);
     this.maxArgsBytes = assertInt('maxArgsBytes', options.maxArgsBytes ?? 256 * 1024, 2, 64 * 1024 * 1024);
-    this.dialect = dialectFor(this.adapter.dialect, this.table, options.notify === undefined ? {} : { notify: options.notify });
+    this.backend = this.adapter.backend(options.notify === undefined ? { table: this.table } : { table: this.table, notify: options.notify }) as Backend;
     // A null-prototype map: a stored kind such as "__proto__" or "constructor" never resolves
     // to anything but a registered definition.
     const registry = new Map<string, AnyJobDefinition>();
@@ -227,14 +224,14 @@ export class Jobs<Tx> {
    * (read from the server only for large batches). A job too large for any statement is refused
    * here, before anything is sent.
    */
-  async #plan(ex: Executor, rows: readonly InsertRow[]): Promise<InsertRow[][]> {
-    const budget = batchCost(rows) <= SMALL_BATCH_BYTES ? SMALL_BATCH_BYTES : await this.dialect.maxStatementBytes(ex);
+  async #plan(ex: unknown, rows: readonly InsertRow[]): Promise<InsertRow[][]> {
+    const budget = batchCost(rows) <= SMALL_BATCH_BYTES ? SMALL_BATCH_BYTES : await this.backend.maxBatchBytes(ex);
     return splitRows(rows, MAX_ROWS_PER_INSERT, budget);
   }
 
-  async #insert(ex: Executor, chunks: readonly InsertRow[][]): Promise<string[]> {
+  async #insert(ex: unknown, chunks: readonly InsertRow[][]): Promise<string[]> {
     const ids: string[] = [];
-    for (const chunk of chunks) ids.push(...(await this.dialect.insert(ex, chunk, this.clock.sqlNow())));
+    for (const chunk of chunks) ids.push(...(await this.backend.insert(ex, chunk, this.clock.sqlNow())));
     return ids;
   }
 
@@ -272,7 +269,7 @@ export class Jobs<Tx> {
     const ex = this.adapter.bind(tx);
     const ids = await this.#observed(prepared, async () => {
       const chunks = await this.#plan(ex, prepared.rows);
-      return chunks.length === 1 ? this.#insert(ex, chunks) : withSavepoint(this.dialect, ex, ENQUEUE_SAVEPOINT, () => this.#insert(ex, chunks));
+      return chunks.length === 1 ? this.#insert(ex, chunks) : this.backend.atomic(ex, ENQUEUE_SAVEPOINT, () => this.#insert(ex, chunks));
     });
     this.#wakeAfterCommit(tx, prepared.rows);
     return ids;
@@ -289,15 +286,17 @@ export class Jobs<Tx> {
   /** {@link Jobs.enqueueMany} for synchronous drivers. */
   enqueueManySync(tx: Tx, requests: readonly AnyJobRequest[], options?: EnqueueOptions): string[] {
     const { rows, done } = this.#prepare(requests, options);
-    const ex = this.adapter.bind(tx);
     const ids: string[] = [];
     try {
+      const { insertSync, atomicSync } = this.backend;
+      if (!insertSync || !atomicSync) throw new StateError(`The ${this.backend.name} backend has no synchronous enqueue: use the async enqueue() instead of enqueueSync().`);
+      const ex = this.adapter.bind(tx);
       // Synchronous drivers are SQLite's, which has no packet limit: the fixed budget applies.
-      const chunks = splitRows(rows, MAX_ROWS_PER_INSERT, STATEMENT_BUDGET_BYTES);
+      const chunks = splitRows(rows, MAX_ROWS_PER_INSERT, DEFAULT_BATCH_BYTES);
       const insertAll = () => {
-        for (const chunk of chunks) ids.push(...this.dialect.insertSync(ex, chunk, this.clock.sqlNow()));
+        for (const chunk of chunks) ids.push(...insertSync.call(this.backend, ex, chunk, this.clock.sqlNow()));
       };
-      if (chunks.length > 1) withSavepointSync(this.dialect, ex, ENQUEUE_SAVEPOINT, insertAll);
+      if (chunks.length > 1) atomicSync.call(this.backend, ex, ENQUEUE_SAVEPOINT, insertAll);
       else insertAll();
     } catch (error) {
       done({ error });
@@ -353,7 +352,7 @@ export class Jobs<Tx> {
    */
   async enqueueUnique<Args>(tx: Tx, request: JobRequest<Args>, options: UniqueEnqueueOptions): Promise<UniqueEnqueueResult> {
     const ex = this.adapter.bind(tx);
-    return this.#enqueueUnique(ex, (dialect, row, now) => dialect.insertUnique(ex, row, now), request as JobRequest, options);
+    return this.#enqueueUnique(ex, (backend, row, now) => backend.insertUnique(ex, row, now), request as JobRequest, options);
   }
 
   /**
@@ -368,7 +367,7 @@ export class Jobs<Tx> {
   async enqueueUniqueAutocommit<Args>(request: JobRequest<Args>, options: UniqueEnqueueOptions): Promise<UniqueEnqueueResult> {
     const result = await this.#enqueueUnique(
       this.adapter.autocommit(),
-      (dialect, row, now) => dialect.insertUniqueAutocommit(this.dispatcherDb(), row, now),
+      (backend, row, now) => backend.insertUniqueAutocommit(this.dispatcherDb(), row, now),
       request as JobRequest,
       options,
     );
@@ -377,8 +376,8 @@ export class Jobs<Tx> {
   }
 
   async #enqueueUnique(
-    ex: Executor,
-    insert: (dialect: Dialect, row: UniqueInsertRow, now: Date | null) => Promise<UniqueEnqueueResult>,
+    ex: unknown,
+    insert: (backend: Backend, row: UniqueInsertRow, now: Date | null) => Promise<UniqueEnqueueResult>,
     request: JobRequest,
     options: UniqueEnqueueOptions,
   ): Promise<UniqueEnqueueResult> {
@@ -395,7 +394,7 @@ export class Jobs<Tx> {
     try {
       const uniqueRow = { ...row, uniqueKey: inJob(1, 0, () => uniqueKeyOf(row, unique, this.clock.now().getTime())), uniqueStates };
       await this.#plan(ex, [row]); // refuses a job too large for one statement
-      const result = await insert(this.dialect, uniqueRow, this.clock.sqlNow());
+      const result = await insert(this.backend, uniqueRow, this.clock.sqlNow());
       prepared.done({ ids: result.inserted ? [result.id] : [] });
       return result;
     } catch (error) {
@@ -414,7 +413,7 @@ export class Jobs<Tx> {
     const text = String(id);
     // A number past 2^53 has already lost digits: it may name another job.
     if ((typeof id === 'number' && !Number.isSafeInteger(id)) || !isJobId(text)) throw new InvalidOptionError(`cancel: job id must be an integer from 0 to ${MAX_JOB_ID}, got ${JSON.stringify(text).slice(0, 40)}.`);
-    return this.dialect.cancel(this.adapter.autocommit(), text, this.clock.sqlNow());
+    return this.backend.cancel(this.adapter.autocommit(), text, this.clock.sqlNow());
   }
 
   /**
@@ -425,30 +424,30 @@ export class Jobs<Tx> {
    * @returns false if the queue was already paused
    */
   async pauseQueue(queue: string): Promise<boolean> {
-    const changed = await this.dialect.setQueuePaused(this.adapter.autocommit(), assertName('queue', queue), true, this.clock.sqlNow());
+    const changed = await this.backend.setQueuePaused(this.adapter.autocommit(), assertName('queue', queue), true, this.clock.sqlNow());
     for (const worker of this.#workers) worker.pauseChanged();
     return changed;
   }
 
   /** Resumes a paused queue. @returns false if it was not paused */
   async resumeQueue(queue: string): Promise<boolean> {
-    const changed = await this.dialect.setQueuePaused(this.adapter.autocommit(), assertName('queue', queue), false, this.clock.sqlNow());
+    const changed = await this.backend.setQueuePaused(this.adapter.autocommit(), assertName('queue', queue), false, this.clock.sqlNow());
     for (const worker of this.#workers) worker.pauseChanged();
     return changed;
   }
 
   /** The queues paused now. */
   async pausedQueues(): Promise<string[]> {
-    return this.dialect.pausedQueues(this.adapter.autocommit());
+    return this.backend.pausedQueues(this.adapter.autocommit());
   }
 
   /** Checks the database version and that the jobs table has every column. Throws a typed error if not. */
   async verify(): Promise<void> {
-    await this.dialect.verify(this.adapter.autocommit());
+    await this.backend.verify(this.adapter.autocommit());
   }
 
   /** @internal The dispatcher's view of the database. */
-  dispatcherDb(): DispatcherDb {
+  dispatcherDb(): DispatcherAccess<unknown> {
     return {
       autocommit: this.adapter.autocommit(),
       transaction: (fn, opts) => this.adapter.transaction(fn, opts),

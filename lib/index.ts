@@ -29,8 +29,41 @@ export { type Logger, silentLogger } from './logger.ts';
 export { TypedEmitter } from './events.ts';
 export type { JsonObject, JsonValue } from './validation.ts';
 export type { JobState, JobErrorEntry } from './job.ts';
+// For adapter and backend authors (not semver-stable before 1.0): the backend contract, and what its operations carry.
+export type {
+  Backend,
+  BackendCapabilities,
+  BackendOptions,
+  DispatcherAccess,
+  ClaimParams,
+  FailParams,
+  PruneParams,
+  ListJobsFilter,
+  ListedJob,
+  JobCount,
+  RetryResult,
+} from './backend/backend.ts';
+export type { ClaimedJob, Fence, InsertRow, UniqueInsertRow, UniqueInsertResult } from './job.ts';
+export type {
+  JobPage,
+  MatchCount,
+  JobDetail,
+  OverviewCount,
+  ThroughputBucket,
+  RunningJob,
+  SearchJobsParams,
+  JobFilter,
+  OverviewOptions,
+  ThroughputParams,
+  JobAction,
+  JobTarget,
+  JsonPathMatch,
+  JobSummary,
+  JsonScalar,
+} from './backend/inspection.ts';
 export {
   type Adapter,
+  type SqlAdapter,
   type Executor,
   type DialectName,
   type SqlParam,

@@ -12,6 +12,13 @@ import type { InsertRow } from './job.ts';
 export const MAX_ROWS_PER_INSERT = 1000;
 
 /**
+ * The byte budget of one insert where the store states no smaller limit: PostgreSQL takes
+ * messages up to 1 GB and SQLite strings up to 1e9 bytes, but one statement, and the memory it
+ * holds on both ends, should stay moderate.
+ */
+export const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024;
+
+/**
  * Batches whose estimated size stays under this never ask the server for its packet limit:
  * every supported server accepts statements of 1 MiB (MariaDB's smallest default is 16 MiB).
  */

@@ -61,7 +61,7 @@ export interface InsertRow {
 /** A job to insert under a unique key (see `enqueueUnique`). */
 export interface UniqueInsertRow extends InsertRow {
   uniqueKey: string;
-  /** Bitmask of {@link STATE_BITS}: the states in which the key keeps others out. */
+  /** Bitmask of the states in which the key keeps others out (`STATE_BITS`: available 1, running 2, completed 4, cancelled 8, discarded 16). */
   uniqueStates: number;
 }
 

@@ -6,7 +6,8 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import { NotInTransactionError } from '../../lib/errors.ts';
-import { defineExecutor, type Adapter, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { defineExecutor, type SqlAdapter, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { sqlDialect } from '../../lib/dialects/index.ts';
 
 /**
  * Creates the better-sqlite3 adapter. Enqueue and the dispatcher share `db`, SQLite's one
@@ -24,7 +25,7 @@ import { defineExecutor, type Adapter, type Executor, type SqlParam, type SqlRow
  * })();
  * ```
  */
-export function betterSqlite3Adapter(db: Database): Adapter<Database> {
+export function betterSqlite3Adapter(db: Database): SqlAdapter<Database> {
   const cache = new Map<string, Statement>();
   const prepare = (sql: string): Statement => {
     let stmt = cache.get(sql);
@@ -49,6 +50,7 @@ export function betterSqlite3Adapter(db: Database): Adapter<Database> {
   return {
     name: 'better-sqlite3',
     dialect: 'sqlite',
+    backend: (options) => sqlDialect('sqlite', options),
     bind(handle) {
       if (handle !== db) {
         throw new NotInTransactionError('betterSqlite3Adapter: pass the same Database the adapter was created with.');

@@ -16,7 +16,8 @@ import { PgDatabase, PgDialect, PgTransaction } from 'drizzle-orm/pg-core';
 import { BaseSQLiteDatabase, SQLiteSyncDialect, SQLiteTransaction } from 'drizzle-orm/sqlite-core';
 import { NotInTransactionError, StateError, UnknownDialectError } from '../../lib/errors.ts';
 import { asErrorEmitter, guardConnection, type ErrorEmitter } from '../../lib/sql/connection-guard.ts';
-import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { defineExecutor, toCount, type SqlAdapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { sqlDialect } from '../../lib/dialects/index.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the adapter accepts a Drizzle database of any schema and driver. */
 /** A Drizzle database or transaction on node-postgres, mysql2 or better-sqlite3. */
@@ -131,7 +132,7 @@ function sqliteClientOf(handle: unknown): { inTransaction: boolean } | undefined
  * });
  * ```
  */
-export function drizzleAdapter(db: DrizzleDatabase): Adapter<DrizzleDatabase> {
+export function drizzleAdapter(db: DrizzleDatabase): SqlAdapter<DrizzleDatabase> {
   const dialect = dialectOf(db);
   if (dialect === 'sqlite') return sqliteAdapter(db as BaseSQLiteDatabase<'sync', unknown>);
   const autocommit = asyncExecutor(db as unknown as AsyncRunner, dialect);
@@ -139,6 +140,7 @@ export function drizzleAdapter(db: DrizzleDatabase): Adapter<DrizzleDatabase> {
   return {
     name: 'drizzle',
     dialect,
+    backend: (options) => sqlDialect(dialect, options),
     bind(tx) {
       // On a pool the root db autocommits each statement on whichever connection is free.
       if (!is(tx, txClass)) {
@@ -171,12 +173,13 @@ function connectionOf(tx: unknown): ErrorEmitter | undefined {
   return asErrorEmitter((tx as { session?: { client?: unknown } } | null)?.session?.client);
 }
 
-function sqliteAdapter(db: BaseSQLiteDatabase<'sync', unknown>): Adapter<DrizzleDatabase> {
+function sqliteAdapter(db: BaseSQLiteDatabase<'sync', unknown>): SqlAdapter<DrizzleDatabase> {
   const client = sqliteClientOf(db);
   const own = sqliteExecutor(db, true);
   return {
     name: 'drizzle',
     dialect: 'sqlite',
+    backend: (options) => sqlDialect('sqlite', options),
     bind(handle) {
       if (!is(handle, BaseSQLiteDatabase) || sqliteClientOf(handle) !== client) {
         throw new NotInTransactionError('drizzleAdapter: pass a transaction of the Drizzle db the adapter was created with.');

@@ -5,7 +5,8 @@
  */
 import type { Knex } from 'knex';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
-import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type Listener, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { defineExecutor, toCount, type SqlAdapter, type DialectName, type Executor, type Listener, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { sqlDialect } from '../../lib/dialects/index.ts';
 import { preparingPgExecutor, type PgQueryConfig } from '../../lib/sql/statement-names.ts';
 
 function dialectOf(knex: Knex | Knex.Transaction): Exclude<DialectName, 'memory'> {
@@ -135,12 +136,13 @@ async function listenWithKnex(
  * });
  * ```
  */
-export function knexAdapter(knex: Knex, options: KnexAdapterOptions = {}): Adapter<Knex.Transaction> {
+export function knexAdapter(knex: Knex, options: KnexAdapterOptions = {}): SqlAdapter<Knex.Transaction> {
   const dialect = dialectOf(knex);
   const autocommit = dialect === 'postgres' && (options.preparedStatements ?? true) ? preparingKnexPgExecutor(knex) : executorFor(knex, dialect);
   return {
     name: 'knex',
     dialect,
+    backend: (options) => sqlDialect(dialect, options),
     bind(trx) {
       if (!trx || (trx as { isTransaction?: unknown }).isTransaction !== true) {
         throw new NotInTransactionError(

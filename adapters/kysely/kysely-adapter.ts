@@ -5,7 +5,8 @@
  */
 import { CompiledQuery, type Kysely, type QueryResult, type Transaction } from 'kysely';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
-import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlRow } from '../../lib/sql/executor.ts';
+import { defineExecutor, toCount, type SqlAdapter, type DialectName, type Executor, type SqlRow } from '../../lib/sql/executor.ts';
+import { sqlDialect } from '../../lib/dialects/index.ts';
 
 type SqlDb = Exclude<DialectName, 'memory'>;
 
@@ -57,12 +58,13 @@ function executorFor(runner: QueryRunner, dialect: SqlDb): Executor {
  * ```
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database interface is fine: the adapter writes raw SQL.
-export function kyselyAdapter<DB = any>(db: Kysely<DB>): Adapter<Transaction<DB>> {
+export function kyselyAdapter<DB = any>(db: Kysely<DB>): SqlAdapter<Transaction<DB>> {
   const dialect = dialectOf(db as Kysely<unknown>);
   const autocommit = executorFor(db, dialect);
   return {
     name: 'kysely',
     dialect,
+    backend: (options) => sqlDialect(dialect, options),
     bind(trx) {
       // `isTransaction` is true only on the handle of db.transaction().execute(…) (and of a
       // controlled transaction): the root instance would autocommit each statement on the pool.

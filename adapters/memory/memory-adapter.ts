@@ -3,10 +3,11 @@
  *
  * @module concordia/memory
  */
-import type { MemoryExecutor, MemoryJobRow } from '../../lib/dialects/memory-dialect.ts';
-import { MemoryStore } from '../../lib/dialects/memory-dialect.ts';
-import { NotInTransactionError, StateError } from '../../lib/errors.ts';
-import type { Adapter, Executor } from '../../lib/sql/executor.ts';
+import type { Adapter } from '../../lib/backend/adapter.ts';
+import { MemoryBackend, MemoryStore, type MemoryJobRow, type MemorySession } from '../../lib/backends/memory/memory-backend.ts';
+import { NotInTransactionError } from '../../lib/errors.ts';
+
+export type { MemorySession } from '../../lib/backends/memory/memory-backend.ts';
 
 /** A transaction of the memory adapter: its inserts become visible on commit. */
 export interface MemoryTransaction {
@@ -16,18 +17,16 @@ export interface MemoryTransaction {
 interface OpenTransaction extends MemoryTransaction {
   pending: MemoryJobRow[];
   open: boolean;
+  /** Called once its inserts are visible (never on rollback). */
+  onCommit: (() => void)[];
 }
 
 /** The memory adapter, with a transaction helper and a view of the rows. */
-export interface MemoryAdapter extends Adapter<MemoryTransaction> {
+export interface MemoryAdapter extends Adapter<MemoryTransaction, MemorySession> {
   /** Runs `fn` in a transaction: inserts apply when it resolves and vanish when it throws. */
   transactional<T>(fn: (tx: MemoryTransaction) => Promise<T>): Promise<T>;
   /** A snapshot of every committed row. */
   rows(): MemoryJobRow[];
-}
-
-function unsupported(): never {
-  throw new StateError('The memory adapter runs no SQL.');
 }
 
 /**
@@ -42,26 +41,20 @@ function unsupported(): never {
  */
 export function memoryAdapter(): MemoryAdapter {
   const store = new MemoryStore();
-  const executor = (pending: MemoryJobRow[] | null): MemoryExecutor => ({
-    dialect: 'memory',
-    store,
-    pending,
-    query: async () => unsupported(),
-    execute: async () => unsupported(),
-  });
-  const autocommit: Executor = executor(null);
+  const session = (pending: MemoryJobRow[] | null): MemorySession => ({ store, pending });
+  const autocommit = session(null);
   const commit = (tx: OpenTransaction): void => {
     for (const row of tx.pending) store.rows.set(row.id, row);
   };
   return {
     name: 'memory',
-    dialect: 'memory',
+    backend: () => new MemoryBackend(),
     bind(tx) {
       const open = tx as Partial<OpenTransaction> | undefined;
       if (!open?.open || !Array.isArray(open.pending)) {
         throw new NotInTransactionError('memoryAdapter: enqueue() needs the tx of memory.transactional(async (tx) => …).');
       }
-      return executor(open.pending);
+      return session(open.pending);
     },
     autocommit: () => autocommit,
     async transaction(fn) {
@@ -70,12 +63,24 @@ export function memoryAdapter(): MemoryAdapter {
     userTransaction(fn) {
       return this.transactional(fn);
     },
+    afterCommit(tx, fn) {
+      const open = tx as Partial<OpenTransaction> | undefined;
+      if (open?.open && Array.isArray(open.onCommit)) open.onCommit.push(fn);
+    },
     async transactional(fn) {
-      const tx: OpenTransaction = { __memoryTransaction: true, pending: [], open: true };
+      const tx: OpenTransaction = { __memoryTransaction: true, pending: [], open: true, onCommit: [] };
       store.openTransactions.add(tx.pending);
       try {
         const out = await fn(tx);
         commit(tx);
+        tx.open = false;
+        for (const hook of tx.onCommit) {
+          try {
+            hook();
+          } catch {
+            // A hook's failure is its own: the transaction has committed.
+          }
+        }
         return out;
       } finally {
         tx.open = false;

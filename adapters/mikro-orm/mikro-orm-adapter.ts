@@ -12,7 +12,8 @@ import type { EntityManager, MikroORM, Transaction } from '@mikro-orm/core';
 import type { Pool } from 'pg';
 import { pgAdapter } from '../pg/pg-adapter.ts';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
-import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { defineExecutor, toCount, type SqlAdapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { sqlDialect } from '../../lib/dialects/index.ts';
 
 type SqlDialectName = Exclude<DialectName, 'memory'>;
 type Connection = ReturnType<EntityManager['getConnection']>;
@@ -59,7 +60,7 @@ function isOrm(x: MikroORM | EntityManager): x is MikroORM {
  * });
  * ```
  */
-export function mikroOrmAdapter(ormOrEm: MikroORM | EntityManager): Adapter<EntityManager> {
+export function mikroOrmAdapter(ormOrEm: MikroORM | EntityManager): SqlAdapter<EntityManager> {
   const root = isOrm(ormOrEm) ? ormOrEm.em : ormOrEm;
   const dialect = dialectOf(root);
   const conn = root.getConnection('write');
@@ -67,6 +68,7 @@ export function mikroOrmAdapter(ormOrEm: MikroORM | EntityManager): Adapter<Enti
   return {
     name: 'mikro-orm',
     dialect,
+    backend: (options) => sqlDialect(dialect, options),
     bind(em) {
       if (!em || typeof (em as Partial<EntityManager>).isInTransaction !== 'function') {
         throw new NotInTransactionError('mikroOrmAdapter: enqueue() needs the EntityManager of em.transactional(async (tem) => …).');

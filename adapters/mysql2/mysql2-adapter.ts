@@ -5,7 +5,8 @@
  */
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { NotInTransactionError } from '../../lib/errors.ts';
-import { defineExecutor, type Adapter, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { defineExecutor, type SqlAdapter, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { sqlDialect } from '../../lib/dialects/index.ts';
 
 type Queryable = Pick<PoolConnection, 'query'>;
 
@@ -50,11 +51,12 @@ async function inTransaction<T>(pool: Pool, isolation: string | null, fn: (conn:
  * transactional statement first asks the server (`@@in_transaction`): one extra round trip per
  * enqueue, the price of refusing a connection that would silently autocommit.
  */
-export function mysql2Adapter(pool: Pool): Adapter<PoolConnection> {
+export function mysql2Adapter(pool: Pool): SqlAdapter<PoolConnection> {
   const autocommit = executorFor(pool);
   return {
     name: 'mysql2',
     dialect: 'mysql',
+    backend: (options) => sqlDialect('mysql', options),
     bind(conn) {
       if (!conn || typeof conn.query !== 'function' || typeof (conn as { release?: unknown }).release !== 'function') {
         throw new NotInTransactionError('mysql2Adapter: enqueue() needs a PoolConnection on which you called beginTransaction(), not the Pool.');

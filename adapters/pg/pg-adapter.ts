@@ -5,7 +5,8 @@
  */
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { NotInTransactionError } from '../../lib/errors.ts';
-import { defineExecutor, type Adapter, type Executor, type SqlParam } from '../../lib/sql/executor.ts';
+import { defineExecutor, type SqlAdapter, type Executor, type SqlParam } from '../../lib/sql/executor.ts';
+import { sqlDialect } from '../../lib/dialects/index.ts';
 import { preparingPgExecutor } from '../../lib/sql/statement-names.ts';
 import { dedicatedClient, listenOn } from './pg-listen.ts';
 
@@ -96,11 +97,12 @@ export interface PgAdapterOptions {
  * } catch (e) { await client.query('ROLLBACK'); throw e; } finally { client.release(); }
  * ```
  */
-export function pgAdapter(pool: Pool, options: PgAdapterOptions = {}): Adapter<PoolClient> {
+export function pgAdapter(pool: Pool, options: PgAdapterOptions = {}): SqlAdapter<PoolClient> {
   const autocommit = poolExecutorFor(pool, options.preparedStatements ?? true);
   return {
     name: 'pg',
     dialect: 'postgres',
+    backend: (options) => sqlDialect('postgres', options),
     bind(client) {
       // pg records the server's transaction status from each ReadyForQuery message:
       // 'I' idle (autocommit), 'T' in a transaction, 'E' in a failed transaction.

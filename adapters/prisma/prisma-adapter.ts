@@ -10,7 +10,8 @@
  */
 import type { Pool } from 'pg';
 import { InvalidOptionError, NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
-import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { defineExecutor, toCount, type SqlAdapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { sqlDialect } from '../../lib/dialects/index.ts';
 import { StatementNames } from '../../lib/sql/statement-names.ts';
 import { listenOn } from '../pg/pg-listen.ts';
 import { driverListenSource, isPoolLike, listenClient, noListenWarning, type ListenSource } from './prisma-listen.ts';
@@ -235,7 +236,7 @@ export function prismaStatementNames(): (query: { sql: string }) => string {
  * });
  * ```
  */
-export function prismaAdapter(prisma: PrismaClientLike, options: PrismaAdapterOptions = {}): Adapter<PrismaTransactionClient> {
+export function prismaAdapter(prisma: PrismaClientLike, options: PrismaAdapterOptions = {}): SqlAdapter<PrismaTransactionClient> {
   if (!prisma || typeof prisma.$transaction !== 'function' || typeof prisma.$queryRawUnsafe !== 'function') {
     throw new InvalidOptionError('prismaAdapter: pass your root PrismaClient (the one you call $transaction on).');
   }
@@ -246,6 +247,7 @@ export function prismaAdapter(prisma: PrismaClientLike, options: PrismaAdapterOp
   return {
     name: 'prisma',
     dialect,
+    backend: (options) => sqlDialect(dialect, options),
     bind(tx) {
       const handle = tx as Partial<PrismaClientLike> | null | undefined;
       if (!handle || typeof handle.$queryRawUnsafe !== 'function' || typeof handle.$executeRawUnsafe !== 'function') {

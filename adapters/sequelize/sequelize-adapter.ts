@@ -9,7 +9,8 @@
  */
 import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
-import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlRow } from '../../lib/sql/executor.ts';
+import { defineExecutor, toCount, type SqlAdapter, type DialectName, type Executor, type SqlRow } from '../../lib/sql/executor.ts';
+import { sqlDialect } from '../../lib/dialects/index.ts';
 
 type SqlDb = Exclude<DialectName, 'memory'>;
 
@@ -69,12 +70,13 @@ function executorFor(sequelize: Sequelize, dialect: SqlDb, transaction: Transact
  * });
  * ```
  */
-export function sequelizeAdapter(sequelize: Sequelize): Adapter<Transaction> {
+export function sequelizeAdapter(sequelize: Sequelize): SqlAdapter<Transaction> {
   const dialect = dialectOf(sequelize);
   const autocommit = executorFor(sequelize, dialect, null);
   return {
     name: 'sequelize',
     dialect,
+    backend: (options) => sqlDialect(dialect, options),
     bind(t) {
       if (!(t instanceof Transaction)) {
         throw new NotInTransactionError(

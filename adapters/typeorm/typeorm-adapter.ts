@@ -9,7 +9,8 @@ import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { pgAdapter } from '../pg/pg-adapter.ts';
 import { NotInTransactionError, UnknownDialectError } from '../../lib/errors.ts';
 import { asErrorEmitter, guardConnection, type ErrorEmitter } from '../../lib/sql/connection-guard.ts';
-import { defineExecutor, toCount, type Adapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { defineExecutor, toCount, type SqlAdapter, type DialectName, type Executor, type SqlParam, type SqlRow } from '../../lib/sql/executor.ts';
+import { sqlDialect } from '../../lib/dialects/index.ts';
 
 /** What `enqueue` accepts: the transactional manager, or a query runner inside a transaction. */
 export type TypeormTransaction = EntityManager | QueryRunner;
@@ -81,7 +82,7 @@ function pgListen(pool: Pool, channel: string, onNotification: (payload: string)
  * });
  * ```
  */
-export function typeormAdapter(dataSource: DataSource): Adapter<TypeormTransaction> {
+export function typeormAdapter(dataSource: DataSource): SqlAdapter<TypeormTransaction> {
   const dialect = dialectOf(dataSource);
 
   const autocommit =
@@ -100,6 +101,7 @@ export function typeormAdapter(dataSource: DataSource): Adapter<TypeormTransacti
   return {
     name: 'typeorm',
     dialect,
+    backend: (options) => sqlDialect(dialect, options),
     bind(tx) {
       if (!tx || typeof tx !== 'object') {
         throw new NotInTransactionError('typeormAdapter: enqueue() needs the EntityManager of dataSource.transaction(async (em) => …).');

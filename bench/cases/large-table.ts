@@ -14,7 +14,7 @@
  * Two measured phases on the same table, each over `available` fresh jobs:
  *
  *  1. Claim statement latency: the real Concordia claim through the dialect API
- *     (`jobs.dialect.claim`, the statement the worker runs), 10 jobs at a time (the default
+ *     (`jobs.backend.claim`, the statement the worker runs), 10 jobs at a time (the default
  *     concurrency), sequentially, each batch completed through `dialect.complete` before the
  *     next claim, until the queue is empty. Only the claim call is timed: one round trip, no
  *     other traffic in this process, so p50/p99 are the statement's own.
@@ -62,7 +62,7 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
       },
     });
     const jobs = createJobs({ adapter: pgAdapter(pool), jobs: [noop], table });
-    const dialect = jobs.dialect;
+    const dialect = jobs.backend;
     const db = jobs.dispatcherDb();
     const deadline = performance.now() + spec.capSeconds * 1000;
 

@@ -34,7 +34,7 @@ const workerPath = fileURLToPath(new URL('./multi-process-worker.ts', import.met
 const READY_TIMEOUT_MS = 30_000;
 
 interface Side {
-  adapter: Adapter<unknown>;
+  adapter: Adapter<unknown, Executor>;
   ex: Executor;
   close(): Promise<void>;
 }
@@ -42,12 +42,12 @@ interface Side {
 function side(adapterName: string): Side {
   if (adapterName === 'pg') {
     const pool = pgPool(2);
-    const adapter = pgAdapter(pool) as Adapter<unknown>;
+    const adapter = pgAdapter(pool) as Adapter<unknown, Executor>;
     return { adapter, ex: adapter.autocommit(), close: () => pool.end() };
   }
   if (adapterName === 'mysql2') {
     const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 2 });
-    const adapter = mysql2Adapter(pool) as Adapter<unknown>;
+    const adapter = mysql2Adapter(pool) as Adapter<unknown, Executor>;
     return { adapter, ex: adapter.autocommit(), close: () => pool.end() };
   }
   throw new Error(`multi-process: unsupported adapter ${adapterName}`);

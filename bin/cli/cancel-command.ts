@@ -19,7 +19,7 @@ export function checkJobId(id: string | undefined): string {
   return id;
 }
 
-/** Cancels through the client (the SQL is the dialect's `cancel`); false when not cancellable. */
+/** Cancels through the client (the statement is the backend's `cancel`); false when not cancellable. */
 export async function cancelCommand(jobs: Jobs<unknown>, id: string): Promise<CancelReport> {
   await jobs.verify();
   return { id, cancelled: await jobs.cancel(id) };

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Jobs } from '../../lib/client.ts';
-import type { ListedJob } from '../../lib/dialects/dialect.ts';
+import type { ListedJob } from '../../lib/backend/backend.ts';
 import type { JobState } from '../../lib/job.ts';
 import { assertName } from '../../lib/validation.ts';
 import { usage } from './exit-codes.ts';
@@ -88,11 +88,11 @@ function report(job: ListedJob, withArgs: boolean): ListedJobReport {
   };
 }
 
-/** Checks the table, then lists through the dialect's `listJobs` (the same read `concordia/testing` uses). */
+/** Checks the table, then lists through the backend's `listJobs` (the same read `concordia/testing` uses). */
 export async function listCommand(jobs: Jobs<unknown>, filter: ListFilter): Promise<ListReport> {
   await jobs.verify();
   const { args, ...where } = filter;
-  const rows = await jobs.dialect.listJobs(jobs.adapter.autocommit(), where);
+  const rows = await jobs.backend.listJobs(jobs.adapter.autocommit(), where);
   return { table: jobs.table, jobs: rows.map((j) => report(j, args)) };
 }
 

@@ -62,7 +62,7 @@ export async function pruneCommand(jobs: Jobs<unknown>, o: PruneOptions, progres
   let batches = 0;
   let lastReport = Date.now();
   for (;;) {
-    const n = await jobs.dialect.prune(db, { state: o.state, olderThanMs: o.olderThanMs, limit: o.batchSize, now: jobs.clock.sqlNow() });
+    const n = await jobs.backend.prune(db, { state: o.state, olderThanMs: o.olderThanMs, limit: o.batchSize, now: jobs.clock.sqlNow() });
     deleted += n;
     batches++;
     if (n < o.batchSize) break;

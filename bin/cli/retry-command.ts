@@ -28,7 +28,7 @@ export function checkRetryId(id: string | undefined): string {
  */
 export async function retryCommand(jobs: Jobs<unknown>, id: string): Promise<RetryReport> {
   await jobs.verify();
-  const result = await jobs.dialect.retry(jobs.adapter.autocommit(), id, jobs.clock.sqlNow());
+  const result = await jobs.backend.retry(jobs.adapter.autocommit(), id, jobs.clock.sqlNow());
   return { id, ...result };
 }
 

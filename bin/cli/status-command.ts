@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { JobCount } from '../../lib/dialects/dialect.ts';
+import type { JobCount } from '../../lib/backend/backend.ts';
 import type { Jobs } from '../../lib/client.ts';
 import type { JobState } from '../../lib/job.ts';
 
@@ -16,10 +16,10 @@ export interface StatusReport {
   totals: Record<JobState, number>;
 }
 
-/** Checks the table, then counts its jobs (the SQL is the dialect's `countJobs`). */
+/** Checks the table, then counts its jobs (the statement is the backend's `countJobs`). */
 export async function statusCommand(jobs: Jobs<unknown>): Promise<StatusReport> {
   await jobs.verify();
-  const counts = await jobs.dialect.countJobs(jobs.adapter.autocommit());
+  const counts = await jobs.backend.countJobs(jobs.adapter.autocommit());
   const totals = Object.fromEntries(STATES.map((s) => [s, 0])) as Record<JobState, number>;
   for (const c of counts) totals[c.state] = (totals[c.state] ?? 0) + c.count;
   return { table: jobs.table, counts, totals };

@@ -18,7 +18,7 @@ import { cronView, checkPeriodic } from './cron-view.ts';
 import { CsrfTokens } from './csrf.ts';
 import type { DashboardOptions, DashboardPrincipal, PrincipalSwitch } from './dashboard-options.ts';
 import type { DashboardStore } from './dashboard-store.ts';
-import { dialectStore } from './dialect-store.ts';
+import { backendStore } from './backend-store.ts';
 import { eventStream } from './event-stream.ts';
 import { HttpError, badRequest, type DashboardErrorCode } from './http-error.ts';
 import { MAX_BULK, MAX_BULK_IDS, actInBulk, actOnJob, actOnQueue, checkWrite, type ActionContext } from './operator-actions.ts';
@@ -114,7 +114,7 @@ function errorResponse(error: unknown, logger: SafeLogger, request: Request): Re
 export function createDashboard(options: DashboardOptions): Dashboard {
   if (!options || typeof options !== 'object') throw new InvalidOptionError('createDashboard: pass { jobs, … }.');
   const jobs = options.jobs;
-  if (!jobs || typeof jobs !== 'object' || !jobs.adapter || !jobs.dialect) throw new InvalidOptionError('createDashboard: `jobs` must be the client createJobs() returned.');
+  if (!jobs || typeof jobs !== 'object' || !jobs.adapter || !jobs.backend) throw new InvalidOptionError('createDashboard: `jobs` must be the client createJobs() returned.');
   const logger = options.logger === undefined ? consoleLogger : normalizeLogger(options.logger);
   const fixedBase = options.basePath === undefined ? undefined : normalizeBasePath(options.basePath);
   const authorize = optionalFunction('authorize', options.authorize);
@@ -125,12 +125,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const periodic = checkPeriodic(options.periodic);
   const csrf = new CsrfTokens(options.csrfSecret);
   const timeoutMs = assertInt('statementTimeoutMs', options.statementTimeoutMs ?? 10_000, 1, 3_600_000);
-  const channel = jobs.dialect.channel ?? null;
+  const channel = jobs.backend.channel ?? null;
   const listen = channel && jobs.adapter.listen ? { adapter: jobs.adapter, channel } : null;
   const pollIntervalMs = assertInt('events.pollIntervalMs', options.events?.pollIntervalMs ?? (listen ? 5000 : 2000), 10, 3_600_000);
   const heartbeatMs = assertInt('events.heartbeatMs', options.events?.heartbeatMs ?? 15_000, 10, 3_600_000);
   const clock = jobs.clock;
-  const store: DashboardStore = dialectStore(jobs);
+  const store: DashboardStore = backendStore(jobs);
   const assets = new StaticAssets();
   let feed: CountsFeed | null = null;
   if (!authorize) {

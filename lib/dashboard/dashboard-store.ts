@@ -3,7 +3,7 @@
  * actions of the design note (docs/design/dashboard.md, section 1), bound to one client so the
  * handler never sees an executor. {@link dialectStore} implements it on the client's dialect.
  *
- * The shapes repeat those of lib/dialects/inspection.ts on purpose: these are the dashboard's
+ * The shapes repeat those of lib/backend/inspection.ts on purpose: these are the dashboard's
  * public, documented types, while the dialect contract is internal and will be reshaped by the
  * backend seam (issue #15); dialect-store.ts is the one place that maps one onto the other.
  *

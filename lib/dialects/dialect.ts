@@ -1,12 +1,13 @@
 /**
- * The dialect seam: one implementation per database owns every statement the engine runs.
- * The engine calls these operations and never writes SQL itself.
+ * The SQL family of backends: one dialect per database owns every statement the engine runs
+ * there. The engine calls the {@link Backend} operations and never writes SQL itself.
  *
  * @internal Not semver-stable: dialects may be reshaped between minor versions.
  */
-import type { Adapter, DialectName, Executor } from '../sql/executor.ts';
-import type { ClaimedJob, Fence, InsertRow, UniqueInsertResult, UniqueInsertRow } from '../job.ts';
-import type * as Inspection from './inspection.ts';
+import type { Backend, DispatcherAccess } from '../backend/backend.ts';
+import type { DialectName, Executor } from '../sql/executor.ts';
+
+export type { ClaimParams, FailParams, JobCount, ListedJob, ListJobsFilter, PruneParams, RetryResult } from '../backend/backend.ts';
 
 /** A statement ready to run: SQL with `?` placeholders and its encoded parameters. */
 export interface Statement {
@@ -16,188 +17,18 @@ export interface Statement {
   readonly params: (string | number | null)[];
 }
 
-/** The dispatcher's access to the database: autocommit statements and short transactions. */
-export interface DispatcherDb {
-  autocommit: Executor;
-  transaction: Adapter<unknown>['transaction'];
-}
-
-export interface ClaimParams {
-  queues: readonly string[];
-  limit: number;
-  workerId: string;
-  leaseMs: number;
-  now: Date | null;
-}
-
-export interface FailParams extends Fence {
-  /** `available` to run again after `delayMs`; `discarded` or `cancelled` to end the job. */
-  to: 'available' | 'discarded' | 'cancelled';
-  delayMs: number;
-  /** The entry to append to `errors`, or null to append none (a snooze). */
-  errorJson: string | null;
-  /** Give the attempt back (a snooze is not a failure). */
-  refundAttempt?: boolean;
-  now: Date | null;
-  /**
-   * An earlier try of this same write failed without an answer (a lost connection): if this one
-   * matches nothing, the earlier one may have committed, so a row found in `to` under this
-   * fence's token counts as written.
-   */
-  retried?: boolean;
-}
-
-export interface PruneParams {
-  state: 'completed' | 'cancelled' | 'discarded';
-  olderThanMs: number;
-  limit: number;
-  now: Date | null;
-}
-
-/** The operations the engine needs from a database. */
-export interface Dialect {
-  readonly name: DialectName;
-  /** The LISTEN/NOTIFY channel enqueues notify on, where the database has one. */
-  readonly channel?: string | null;
-  /** Inserts a batch of jobs through `ex` (the caller's transaction or an autocommit executor); returns ids in order. */
-  insert(ex: Executor, rows: readonly InsertRow[], now: Date | null): Promise<string[]>;
-  /**
-   * The same insert for synchronous drivers, whose transactions cannot await. Throws
-   * {@link StateError} where the executor has no synchronous path.
-   */
-  insertSync(ex: Executor, rows: readonly InsertRow[], now: Date | null): string[];
-  /**
-   * The largest statement, in bytes, that an insert may send through `ex`: the server's packet
-   * limit where it has one that ordinary batches can reach (MariaDB's `max_allowed_packet`, read
-   * once), a fixed budget elsewhere. Called only for batches too large to be obviously safe.
-   */
-  maxStatementBytes(ex: Executor): Promise<number>;
-  /**
-   * The statement that opens (`begin`), releases or rolls back to a savepoint named `name` (a
-   * plain identifier chosen by the engine), or null where the database has no savepoints (memory).
-   */
-  savepointSql(action: 'begin' | 'release' | 'rollback', name: string): string | null;
-  /**
-   * Inserts one job unless a job holding the same `unique_key` exists (waiting for an open
-   * transaction that holds it, as the unique index does). Never raises a unique violation: on
-   * PostgreSQL that would abort the caller's transaction.
-   */
-  insertUnique(ex: Executor, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult>;
-  /** {@link Dialect.insertUnique} committed on its own, on the adapter's pool. */
-  insertUniqueAutocommit(db: DispatcherDb, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult>;
-  /**
-   * Claims up to `limit` due jobs of `queues` for one worker, taking a lease on each. Queues
-   * paused in the database when the claim runs are left out by the claim itself, whatever the
-   * worker last read, so a pause committed before a claim starts is never violated by it.
-   */
-  claim(db: DispatcherDb, params: ClaimParams): Promise<ClaimedJob[]>;
-  /** Marks executions completed; returns the ids whose fence still held. */
-  complete(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<Set<string>>;
-  /** The queues paused right now (by any process). */
-  pausedQueues(ex: Executor): Promise<string[]>;
-  /**
-   * Pauses or resumes a queue for every worker. The pause is a marker row of state `paused` in
-   * the jobs table (no other table to migrate); claims never see it. True if this call changed it.
-   */
-  setQueuePaused(ex: Executor, queue: string, paused: boolean, now: Date | null): Promise<boolean>;
-  /** Marks one execution completed through `ex` (the handler's own transaction). False when the fence no longer held. */
-  completeWithin(ex: Executor, fence: Fence, now: Date | null): Promise<boolean>;
-  /** Records a failure, snooze, cancel or discard of a running job. False when the fence no longer held. */
-  fail(db: DispatcherDb, params: FailParams): Promise<boolean>;
-  /** Returns executions to `available` without using up their attempt (graceful stop). */
-  release(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<number>;
-  /** Pushes lease expiry forward; returns the ids whose fence still held. */
-  extendLeases(db: DispatcherDb, fences: readonly Fence[], leaseMs: number, now: Date | null): Promise<Set<string>>;
-  /** Returns up to `limit` jobs whose lease expired to `available` (or `discarded` when out of attempts). */
-  rescue(db: DispatcherDb, errorJson: string, limit: number, now: Date | null): Promise<number>;
-  /** Deletes up to `limit` jobs in final state `state` that finished more than `olderThanMs` ago. */
-  prune(db: DispatcherDb, params: PruneParams): Promise<number>;
-  /**
-   * Cancels a job that has not finished. A running job's worker finds out at its next heartbeat
-   * (its fence no longer holds), aborts the handler and drops its result. True when cancelled.
-   */
-  cancel(ex: Executor, id: string, now: Date | null): Promise<boolean>;
-  /** Fails fast on an unsupported server version or a missing table or column. */
-  verify(ex: Executor): Promise<void>;
-  // --- Inspection (concordia/testing, the CLI): read-only, never on the dispatcher's hot path.
-  /** Lists jobs matching `filter`, oldest id first, through `ex` (a transaction sees its own uncommitted rows). */
-  listJobs(ex: Executor, filter: ListJobsFilter): Promise<ListedJob[]>;
-  /** Counts jobs by queue and state (for `concordia status`). */
-  countJobs(ex: Executor): Promise<JobCount[]>;
-  // --- Operator actions (the CLI).
-  /**
-   * Puts a `discarded` or `cancelled` job back to `available`, due now, with its attempt count
-   * reset (its `errors` history is kept). Any other state, or an unknown id, changes nothing.
-   */
-  retry(ex: Executor, id: string, now: Date | null): Promise<RetryResult>;
-  // --- Dashboard: inspection and operator actions on any number of jobs (lib/dialects/inspection.ts
-  // has the types and the input checks). Each read is bounded and served by an index; each
-  // method checks its input first and throws InvalidFilterError or InvalidOptionError before
-  // any statement runs.
-  /** One page of jobs matching `filter`, newest first (keyset pagination on the id: stable while jobs are inserted). */
-  searchJobs(ex: Executor, params: Inspection.SearchJobsParams): Promise<Inspection.JobPage>;
-  /** How many jobs match `filter`, exactly up to `max` (1–100,000), and whether more do. */
-  countMatching(ex: Executor, filter: Inspection.JobFilter, options: { max: number }): Promise<Inspection.MatchCount>;
-  /** The whole row of one job, or null when no job has that id. */
-  jobDetail(ex: Executor, id: string): Promise<Inspection.JobDetail | null>;
-  /** Counts by queue and state: exact for live states and pause markers, estimated for large finished groups. */
-  overviewCounts(ex: Executor, options?: Inspection.OverviewOptions): Promise<Inspection.OverviewCount[]>;
-  /** Finished jobs per time bucket, from `finalized_at` (as far back as retention keeps rows). */
-  throughput(ex: Executor, params: Inspection.ThroughputParams): Promise<Inspection.ThroughputBucket[]>;
-  /** Up to `limit` (1–100) running jobs, newest first, with their lease holders. */
-  runningJobs(ex: Executor, limit: number): Promise<Inspection.RunningJob[]>;
-  /**
-   * Applies an operator action to the listed jobs or to those matching a filter (up to `max`,
-   * newest first, in short batches, each committed on its own). Jobs not in a state the action
-   * applies to are left alone. Returns the ids it changed, newest first.
-   */
-  applyAction(db: DispatcherDb, action: Inspection.JobAction, target: Inspection.JobTarget, now: Date | null): Promise<string[]>;
-}
-
-// Imported inline so this addition stays one block (other edits to this file touch the imports).
-type JobState = import('../job.ts').JobState;
-
-/** What {@link Dialect.listJobs} selects; every field narrows the result. */
-export interface ListJobsFilter {
-  kind?: string;
-  queue?: string;
-  state?: JobState;
-  /** At most this many rows (oldest first). Default 1,000. */
-  limit?: number;
-}
+/** The dispatcher's access to a SQL database: autocommit statements and short transactions. */
+export type DispatcherDb = DispatcherAccess<Executor>;
 
 /**
- * A job row as inspection sees it, decoded: JSON columns parsed, times as dates. A JSON column
- * holding text that does not parse (written by something other than Concordia) is given as
- * that raw text.
- *
- * @inline
+ * A dialect: the SQL family's backend for one database. Its sessions are executors of SQL
+ * text; the statements live in the dialect (sql-dialect.ts and one file per database).
  */
-export interface ListedJob {
-  id: string;
-  queue: string;
-  kind: string;
-  state: JobState;
-  args: unknown;
-  metadata: unknown;
-  errors: unknown;
-  priority: number;
-  attempt: number;
-  maxAttempts: number;
-  runAt: Date;
-  createdAt: Date;
-  finalizedAt: Date | null;
-}
-
-/** One group of {@link Dialect.countJobs}. */
-export interface JobCount {
-  queue: string;
-  state: JobState;
-  count: number;
-}
-
-/** What {@link Dialect.retry} did: `retried`, or why not (the job's state, or null when no job has that id). */
-export interface RetryResult {
-  retried: boolean;
-  state: JobState | null;
+export interface Dialect extends Backend<Executor> {
+  readonly name: DialectName;
+  /**
+   * The statement that opens (`begin`), releases or rolls back to a savepoint named `name` (a
+   * plain identifier chosen by the engine).
+   */
+  savepointSql(action: 'begin' | 'release' | 'rollback', name: string): string;
 }

@@ -1,24 +1,22 @@
 /**
- * Picks the dialect for a database.
+ * Picks the SQL dialect for a database: what a SQL adapter's `backend()` returns.
  *
  * @internal
  */
+import type { BackendOptions } from '../backend/backend.ts';
 import type { DialectName } from '../sql/executor.ts';
 import type { Dialect } from './dialect.ts';
-import { MemoryDialect } from './memory-dialect.ts';
 import { MysqlDialect } from './mysql-dialect.ts';
 import { PostgresDialect } from './postgres-dialect.ts';
 import { SqliteDialect } from './sqlite-dialect.ts';
 
-export function dialectFor(name: DialectName, table: string, options: { notify?: boolean } = {}): Dialect {
+export function sqlDialect(name: DialectName, options: BackendOptions): Dialect {
   switch (name) {
     case 'postgres':
-      return new PostgresDialect(table, options);
+      return new PostgresDialect(options.table, options.notify === undefined ? {} : { notify: options.notify });
     case 'mysql':
-      return new MysqlDialect(table);
+      return new MysqlDialect(options.table);
     case 'sqlite':
-      return new SqliteDialect(table);
-    case 'memory':
-      return new MemoryDialect();
+      return new SqliteDialect(options.table);
   }
 }

@@ -91,7 +91,7 @@ export class MysqlDialect extends SqlDialect {
    * in one packet of at most `max_allowed_packet` bytes; a larger one makes the server drop the
    * connection (rolling back the caller's transaction).
    */
-  override async maxStatementBytes(ex: Executor): Promise<number> {
+  override async maxBatchBytes(ex: Executor): Promise<number> {
     this.#maxPacket ??= ex.query('SELECT @@max_allowed_packet AS p', []).then(
       (rows) => {
         const p = Number(rows[0]?.['p']);

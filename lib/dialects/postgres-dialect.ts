@@ -7,7 +7,8 @@ import { UnsupportedDatabaseError } from '../errors.ts';
 import type { ClaimedJob, InsertRow, UniqueInsertRow } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
 import type { ClaimParams, DispatcherDb, PruneParams, Statement } from './dialect.ts';
-import { SqlDialect, type SqlFlavor } from './sql-dialect.ts';
+import type { BackendCapabilities } from '../backend/capabilities.ts';
+import { SQL_CAPABILITIES, SqlDialect, type SqlFlavor } from './sql-dialect.ts';
 
 export const postgresFlavor: SqlFlavor = {
   name: 'postgres',
@@ -47,10 +48,12 @@ export class PostgresDialect extends SqlDialect {
 
   /** The LISTEN/NOTIFY channel of this table, or null when enqueues should not notify. */
   readonly channel: string | null;
+  override readonly capabilities: BackendCapabilities;
 
   constructor(table: string, options: { notify?: boolean } = {}) {
     super(postgresFlavor, table);
     this.channel = options.notify === false ? null : notifyChannel(table);
+    this.capabilities = { ...SQL_CAPABILITIES, wakeups: this.channel === null ? 'poll' : 'listen' };
     this.ddlHint = `schema/postgres/0001_create_jobs.sql${table === 'concordia_jobs' ? '' : ` (with the table renamed to ${table})`}`;
   }
 

@@ -8,13 +8,16 @@
 import { SchemaMismatchError, StateError } from '../errors.ts';
 import { JOB_COLUMNS, STATE_BITS, UNIQUE_COLUMNS, type ClaimedJob, type Fence, type InsertRow, type JobState, type UniqueInsertResult, type UniqueInsertRow } from '../job.ts';
 import type { DialectName, Executor, SqlParam, SqlRow } from '../sql/executor.ts';
+import type { BackendCapabilities } from '../backend/capabilities.ts';
 import type { ClaimParams, Dialect, DispatcherDb, FailParams, PruneParams, Statement } from './dialect.ts';
-import type * as Inspection from './inspection.ts';
+import { withSavepoint, withSavepointSync } from './savepoint.ts';
+import { DEFAULT_BATCH_BYTES } from '../insert-batches.ts';
+import type * as Inspection from '../backend/inspection.ts';
 import { SqlInspection } from './sql-inspection.ts';
 
 /** The expressions in which the SQL databases differ. */
 export interface SqlFlavor {
-  readonly name: Exclude<DialectName, 'memory'>;
+  readonly name: DialectName;
   /** Quotes a validated identifier (schema-qualified names are split on the dot). */
   quote(ident: string): string;
   /** The database's current time, as an expression. */
@@ -100,16 +103,30 @@ function toStr(value: unknown): string {
 }
 
 /** The statement budget of databases without a packet limit that batches could reach. */
-export const STATEMENT_BUDGET_BYTES = 32 * 1024 * 1024;
+export const STATEMENT_BUDGET_BYTES = DEFAULT_BATCH_BYTES;
 
 /** Sorts numeric id strings ascending without losing precision past 2^53. */
 export function compareIds(a: string, b: string): number {
   return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
+/**
+ * What every SQL dialect can do. `syncEnqueue` needs an executor with a synchronous path
+ * (better-sqlite3); PostgreSQL adds `listen` wake-ups.
+ */
+export const SQL_CAPABILITIES: BackendCapabilities = {
+  transactionalEnqueue: true,
+  transactionalCompletion: true,
+  atomicBatches: true,
+  syncEnqueue: true,
+  wakeups: 'poll',
+  ids: 'store',
+};
+
 /** The shared SQL dialect; per-database subclasses override the claim and the version check. */
 export abstract class SqlDialect implements Dialect {
-  readonly name: Exclude<DialectName, 'memory'>;
+  readonly name: DialectName;
+  readonly capabilities: BackendCapabilities = SQL_CAPABILITIES;
   protected readonly f: SqlFlavor;
   /** The quoted table name. */
   protected readonly t: string;
@@ -175,10 +192,18 @@ export abstract class SqlDialect implements Dialect {
     return this.insertedIds(await ex.query(st.sql, st.params));
   }
 
-  async maxStatementBytes(_ex: Executor): Promise<number> {
+  async maxBatchBytes(_ex: Executor): Promise<number> {
     // PostgreSQL takes messages up to 1 GB and SQLite strings up to 1e9 bytes (bound values are
     // not part of the SQL text); a fixed budget keeps one statement, and its memory, moderate.
     return STATEMENT_BUDGET_BYTES;
+  }
+
+  atomic<T>(ex: Executor, name: string, fn: () => Promise<T>): Promise<T> {
+    return withSavepoint(this, ex, name, fn);
+  }
+
+  atomicSync<T>(ex: Executor, name: string, fn: () => T): T {
+    return withSavepointSync(this, ex, name, fn);
   }
 
   savepointSql(action: 'begin' | 'release' | 'rollback', name: string): string {

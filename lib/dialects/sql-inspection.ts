@@ -51,7 +51,7 @@ import {
   type SearchJobsParams,
   type ThroughputBucket,
   type ThroughputParams,
-} from './inspection.ts';
+} from '../backend/inspection.ts';
 import type { SqlBuilder, SqlFlavor } from './sql-dialect.ts';
 
 /** Where the three SQL databases differ for these statements. */

@@ -1,14 +1,14 @@
 /**
- * The adapter seam. An adapter turns an ORM's or driver's transaction handle into an
- * {@link Executor}, and gives the dispatcher short transactions of its own on the adapter's pool.
- * Adapters hold no queue logic: they run the statements a dialect hands them and report rows
- * and affected counts.
+ * The SQL family's session: an {@link Executor} runs the statements a dialect hands it and
+ * reports rows and affected counts. SQL adapters build one from their driver's functions with
+ * {@link defineExecutor}.
  *
  * @module
  */
+import type { Adapter } from '../backend/adapter.ts';
 
-/** The databases Concordia speaks. `memory` is the in-process store for tests. */
-export type DialectName = 'postgres' | 'mysql' | 'sqlite' | 'memory';
+/** The SQL databases Concordia speaks. */
+export type DialectName = 'postgres' | 'mysql' | 'sqlite';
 
 /** A parameter value as the engine binds it: dialects encode dates and JSON before this point. */
 export type SqlParam = string | number | null;
@@ -37,64 +37,15 @@ export interface Executor {
   };
 }
 
-/** Options of {@link Adapter.transaction}. */
-export interface TransactionOptions {
-  /**
-   * Take the write lock at BEGIN (SQLite `BEGIN IMMEDIATE`); other databases ignore it. A
-   * deferred SQLite transaction that upgrades from read to write can fail with SQLITE_BUSY
-   * without waiting, so the dispatcher always asks for this.
-   */
-  immediate?: boolean;
-}
+export type { Adapter, Listener, TransactionOptions } from '../backend/adapter.ts';
 
 /**
- * What the engine needs from an ORM or driver. `Tx` is the caller's transaction handle type:
- * a Knex `Transaction`, a Prisma transaction client, a `pg.PoolClient` inside BEGIN, …
+ * An adapter of the SQL family: its sessions are {@link Executor}s running SQL text, and it
+ * knows its database without a round trip.
  */
-export interface Adapter<Tx> {
-  /** Short name for messages, e.g. `knex`. */
-  readonly name: string;
-  /** The database this adapter talks to, known without a round trip. */
+export interface SqlAdapter<Tx> extends Adapter<Tx, Executor> {
+  /** The database this adapter talks to. */
   readonly dialect: DialectName;
-  /**
-   * Wraps the caller's transaction handle. Must throw {@link concordia!NotInTransactionError} when it can
-   * tell the handle is not inside an open transaction: an autocommit insert there would be a
-   * silent dual write.
-   */
-  bind(tx: Tx): Executor;
-  /** An executor on the adapter's own pool, each statement autocommitted. */
-  autocommit(): Executor;
-  /** Runs `fn` inside a short transaction on the adapter's own pool (commit on return, rollback on throw). */
-  transaction<T>(fn: (ex: Executor) => Promise<T>, options?: TransactionOptions): Promise<T>;
-  /**
-   * Optional: calls `fn` once `tx` has committed (never on rollback), where the ORM offers a
-   * commit hook. The client uses it to wake this process's idle workers right after a
-   * transactional enqueue becomes visible.
-   */
-  afterCommit?(tx: Tx, fn: () => void): void;
-  /**
-   * Optional: runs `fn` inside a transaction of the ORM's own API and hands it the handle your
-   * code uses (`Tx`), committing when `fn` resolves. Powers `transactional: true` job kinds.
-   */
-  userTransaction?<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /**
-   * Optional: problems with how the driver is set up that the adapter can see, as sentences
-   * (e.g. a `pg` pool without an `'error'` listener). A worker logs them once as warnings when
-   * it starts.
-   */
-  setupWarnings?(): string[];
-  /**
-   * PostgreSQL only, optional: opens a dedicated connection that LISTENs on `channel` and calls
-   * `onNotification` with each payload. `onError` reports a lost connection; the worker then
-   * closes this listener and opens a new one. Adapters without it simply poll.
-   */
-  listen?(channel: string, onNotification: (payload: string) => void, onError: (error: unknown) => void): Promise<Listener>;
-}
-
-/** A LISTEN connection opened by {@link Adapter.listen}. */
-export interface Listener {
-  /** Stops listening and releases the connection. */
-  close(): Promise<void>;
 }
 
 /** How a driver writes placeholders. */

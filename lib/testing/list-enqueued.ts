@@ -4,7 +4,7 @@
  * @module
  */
 import type { Jobs } from '../client.ts';
-import type { ListedJob } from '../dialects/dialect.ts';
+import type { ListedJob } from '../backend/backend.ts';
 import type { JobState } from '../job.ts';
 import type { AnyJobDefinition } from '../job-definition.ts';
 import { InvalidOptionError } from '../errors.ts';
@@ -51,7 +51,7 @@ export async function listEnqueued<Tx>(jobs: Jobs<Tx>, options: ListEnqueuedOpti
   if (options.state !== undefined && !Object.hasOwn(STATE_BITS, options.state)) {
     throw new InvalidOptionError(`listEnqueued: unknown state ${JSON.stringify(String(options.state)).slice(0, 40)}.`);
   }
-  return jobs.dialect.listJobs(ex, {
+  return jobs.backend.listJobs(ex, {
     ...(kind !== undefined && { kind: assertName('kind', kind) }),
     ...(options.queue !== undefined && { queue: assertName('queue', options.queue) }),
     ...(options.state !== undefined && { state: options.state }),

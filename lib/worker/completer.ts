@@ -60,7 +60,7 @@ export class Completer {
       const fences: Fence[] = batch.map((c) => ({ id: c.entry.job.id, token: c.entry.job.leaseToken }));
       let done: Set<string>;
       try {
-        done = await this.persist('complete', () => ctx.dialect.complete(ctx.db, fences, ctx.clock.sqlNow()));
+        done = await this.persist('complete', () => ctx.backend.complete(ctx.db, fences, ctx.clock.sqlNow()));
       } catch (error) {
         ctx.report('complete (gave up; the leases will expire and the jobs will run again)', error);
         continue;
@@ -117,7 +117,7 @@ export class Completer {
     try {
       let tries = 0;
       const held = await this.persist('snooze', () =>
-        ctx.dialect.fail(ctx.db, { id: job.id, token: job.leaseToken, to: 'available', delayMs, errorJson: null, refundAttempt: true, now: ctx.clock.sqlNow(), retried: ++tries > 1 }),
+        ctx.backend.fail(ctx.db, { id: job.id, token: job.leaseToken, to: 'available', delayMs, errorJson: null, refundAttempt: true, now: ctx.clock.sqlNow(), retried: ++tries > 1 }),
       );
       if (held) ctx.emit('job:snoozed', { job: entry.info, delayMs });
       else ctx.emit('job:lease-lost', { job: entry.info, during: 'fail' });
@@ -156,7 +156,7 @@ export class Completer {
     let tries = 0;
     try {
       return await this.persist('fail', () =>
-        ctx.dialect.fail(ctx.db, { id: entry.job.id, token: entry.job.leaseToken, to, delayMs, errorJson: ++tries > 3 ? plainJson : errorJson, now: ctx.clock.sqlNow(), retried: tries > 1 }),
+        ctx.backend.fail(ctx.db, { id: entry.job.id, token: entry.job.leaseToken, to, delayMs, errorJson: ++tries > 3 ? plainJson : errorJson, now: ctx.clock.sqlNow(), retried: tries > 1 }),
       );
     } catch (dbError) {
       ctx.report('fail (gave up; the lease will expire and the job will be rescued)', dbError);

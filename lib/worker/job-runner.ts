@@ -181,7 +181,7 @@ export class JobRunner {
     await adapter.userTransaction!(async (tx) => {
       await handler(args, { ...jobCtx, tx });
       if (entry.decided) throw new LeaseLostError(entry.job.id);
-      const held = await ctx.dialect.completeWithin(adapter.bind(tx), { id: entry.job.id, token: entry.job.leaseToken }, ctx.clock.sqlNow());
+      const held = await ctx.backend.completeWithin(adapter.bind(tx), { id: entry.job.id, token: entry.job.leaseToken }, ctx.clock.sqlNow());
       if (!held) throw new LeaseLostError(entry.job.id);
       entry.completedInTx = true;
     });

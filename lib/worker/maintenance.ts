@@ -55,7 +55,7 @@ export class Maintenance {
     const fences = [...entries.map((e) => ({ id: e.job.id, token: e.job.leaseToken })), ...buffered.map((j) => ({ id: j.id, token: j.leaseToken }))];
     let held: Set<string>;
     try {
-      held = await ctx.dialect.extendLeases(ctx.db, fences, ctx.settings.leaseMs, ctx.clock.sqlNow());
+      held = await ctx.backend.extendLeases(ctx.db, fences, ctx.settings.leaseMs, ctx.clock.sqlNow());
     } catch (error) {
       ctx.report('heartbeat', error);
       return;
@@ -80,7 +80,7 @@ export class Maintenance {
       reason: 'lease_expired',
     });
     try {
-      const count = await ctx.dialect.rescue(ctx.db, errorJson, RESCUE_BATCH, ctx.clock.sqlNow());
+      const count = await ctx.backend.rescue(ctx.db, errorJson, RESCUE_BATCH, ctx.clock.sqlNow());
       if (count > 0) {
         ctx.emit('jobs:rescued', { count });
         this.#wake();
@@ -98,7 +98,7 @@ export class Maintenance {
       for (let batch = 0; batch < 10; batch++) {
         let n: number;
         try {
-          n = await ctx.dialect.prune(ctx.db, { ...rule, limit: PRUNE_BATCH, now: ctx.clock.sqlNow() });
+          n = await ctx.backend.prune(ctx.db, { ...rule, limit: PRUNE_BATCH, now: ctx.clock.sqlNow() });
         } catch (error) {
           ctx.report('prune', error);
           break;

@@ -26,10 +26,10 @@ export class Notifier {
     return this.#listener !== null;
   }
 
-  /** Opens the connection if the settings, the dialect and the adapter allow it. */
+  /** Opens the connection if the settings, the backend and the adapter allow it. */
   start(): void {
-    const { settings, dialect, jobs } = this.#ctx;
-    if (settings.listen && dialect.channel && jobs.adapter.listen) void this.#open();
+    const { settings, backend, jobs } = this.#ctx;
+    if (settings.listen && backend.channel && jobs.adapter.listen) void this.#open();
   }
 
   async stop(): Promise<void> {
@@ -41,7 +41,7 @@ export class Notifier {
   async #open(): Promise<void> {
     const ctx = this.#ctx;
     const listen = ctx.jobs.adapter.listen;
-    const channel = ctx.dialect.channel;
+    const channel = ctx.backend.channel;
     if (!listen || !channel || !ctx.running()) return;
     let lost = false;
     const onLost = (error: unknown): void => {

@@ -47,13 +47,13 @@ export class PausedQueues {
     if (!this.#stale && now - this.#checkedAt < ctx.settings.pauseCheckMs) return;
     if (this.#stale || ctx.settings.pauseCheckMs === 0) {
       this.#stale = false;
-      this.#paused = new Set(await ctx.dialect.pausedQueues(ctx.db.autocommit));
+      this.#paused = new Set(await ctx.backend.pausedQueues(ctx.db.autocommit));
       this.#checkedAt = now;
       return;
     }
     if (this.#reading) return;
     this.#checkedAt = now;
-    this.#reading = ctx.dialect
+    this.#reading = ctx.backend
       .pausedQueues(ctx.db.autocommit)
       .then(
         (queues) => {

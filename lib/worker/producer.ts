@@ -245,8 +245,8 @@ export class Producer {
   }
 
   #claim(queues: readonly string[], limit: number): Promise<ClaimedJob[]> {
-    const { dialect, db, settings, clock } = this.#ctx;
-    return dialect.claim(db, { queues, limit, workerId: settings.workerId, leaseMs: settings.leaseMs, now: clock.sqlNow() });
+    const { backend, db, settings, clock } = this.#ctx;
+    return backend.claim(db, { queues, limit, workerId: settings.workerId, leaseMs: settings.leaseMs, now: clock.sqlNow() });
   }
 
   /**

@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../clock.ts';
 import type { Jobs } from '../client.ts';
-import type { Dialect, DispatcherDb } from '../dialects/dialect.ts';
+import type { Backend, DispatcherAccess } from '../backend/backend.ts';
 import type { ClaimedJob } from '../job.ts';
 import type { SafeLogger } from '../logger.ts';
 import type { WorkSettings } from './work-options.ts';
@@ -16,8 +16,8 @@ import type { WorkerTimers } from './worker-timers.ts';
 
 export interface WorkerContext {
   readonly jobs: Jobs<unknown>;
-  readonly dialect: Dialect;
-  readonly db: DispatcherDb;
+  readonly backend: Backend;
+  readonly db: DispatcherAccess<unknown>;
   readonly clock: Clock;
   readonly timers: WorkerTimers;
   readonly logger: SafeLogger;

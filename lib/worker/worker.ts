@@ -58,7 +58,7 @@ export class Worker extends TypedEmitter<WorkerEvents> {
     const logger = normalizeLogger(options.logger);
     const ctx: WorkerContext = {
       jobs,
-      dialect: jobs.dialect,
+      backend: jobs.backend,
       db: jobs.dispatcherDb(),
       clock: jobs.clock,
       timers: new WorkerTimers(jobs.clock),
@@ -120,8 +120,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Checks the database version and schema, then starts claiming. Throws a typed error if the table is missing. */
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new StateError('This worker was already started.');
-    const { dialect, db, jobs, logger } = this.#ctx;
-    await dialect.verify(db.autocommit);
+    const { backend, db, jobs, logger } = this.#ctx;
+    await backend.verify(db.autocommit);
     try {
       for (const warning of jobs.adapter.setupWarnings?.() ?? []) logger.warn(`concordia: ${warning}`, { workerId: this.id });
     } catch {
@@ -228,9 +228,9 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   /** Returns jobs to the queue without using up their attempt; on failure their leases expire instead. */
   async #release(jobs: readonly { id: string; leaseToken: string }[], operation: string): Promise<void> {
     if (jobs.length === 0) return;
-    const { dialect, db, clock } = this.#ctx;
+    const { backend, db, clock } = this.#ctx;
     try {
-      await dialect.release(
+      await backend.release(
         db,
         jobs.map((j) => ({ id: j.id, token: j.leaseToken })),
         clock.sqlNow(),

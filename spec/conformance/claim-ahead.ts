@@ -14,7 +14,7 @@ function latch(): { wait: Promise<void>; open(): void } {
 }
 
 export function claimAheadTests(s: SuiteContext): void {
-  const { test, sqlTest } = s;
+  const { test } = s;
 
   /**
    * Runs a few quick jobs, so the worker has measured a handler and a claim: from then on it
@@ -52,7 +52,7 @@ export function claimAheadTests(s: SuiteContext): void {
     expect(rows.map((r) => [r.state, r.attempt])).toEqual(ids.map(() => ['available', 0]));
   });
 
-  sqlTest('claim ahead: the heartbeat covers buffered jobs, and one whose lease was lost is never started here', async () => {
+  test('claim ahead: the heartbeat covers buffered jobs, and one whose lease was lost is never started here', async () => {
     const h = s.harness();
     const gate = latch();
     const blockerStarted = latch();

@@ -1,6 +1,6 @@
 /**
  * Conformance tests of the dashboard's storage layer: the dialects' inspection and operator
- * methods (lib/dialects/inspection.ts), run by {@link exerciseAdapter} for every adapter ×
+ * methods (lib/backend/inspection.ts), run by {@link exerciseAdapter} for every adapter ×
  * database pair on the real database. Each test works in queues of its own, so the rows other
  * tests leave in the shared table never match.
  */
@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { defineJob, FakeClock, type JobDefinition, type JobState, type JsonObject } from '../../lib/index.ts';
 import { InvalidFilterError, InvalidOptionError } from '../../lib/errors.ts';
 import type { Fence } from '../../lib/job.ts';
-import type { JobFilter, JobPage, SearchJobsParams } from '../../lib/dialects/inspection.ts';
+import type { JobFilter, JobPage, SearchJobsParams } from '../../lib/backend/inspection.ts';
 import type { SuiteContext } from './unique-jobs.ts';
 
 /** One job to create, and the state to bring it to. `scheduled` is available and due in an hour. */
@@ -36,7 +36,7 @@ export function dashboardStoreTests(s: SuiteContext): void {
     const h = s.harness();
     const defs = new Map<string, JobDefinition<JsonObject>>(kinds.map((k) => [k, defineJob(k, { handler: async (_a: JsonObject) => {} })]));
     const jobs = s.client([...defs.values()] as never, { clock });
-    const d = jobs.dialect;
+    const d = jobs.backend;
     const ex = h.adapter.autocommit();
     const db = jobs.dispatcherDb();
     const search = (params: SearchJobsParams) => d.searchJobs(ex, params);

@@ -8,6 +8,7 @@ import { CancelJob, DiscardJob, InvalidArgsError, InvalidIdentifierError, NotInT
 import { listEnqueued } from '../../lib/testing/index.ts';
 import { isReachable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
+import type { BackendCapabilities } from '../../lib/backend/capabilities.ts';
 import { claimAheadTests } from './claim-ahead.ts';
 import { dashboardStoreTests } from './dashboard-store.ts';
 import { periodicJobTests } from './periodic-jobs.ts';
@@ -56,17 +57,19 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       await h?.close();
     });
 
-    const sql = db !== 'memory';
-    const test = (name: string, fn: () => Promise<void>, timeout = 30_000) =>
-      it(name, async (ctx) => {
-        if (!available) return ctx.skip();
-        await fn();
-      }, timeout);
-    const sqlTest = (name: string, fn: () => Promise<void>, timeout = 30_000) =>
-      it.skipIf(!sql)(name, async (ctx) => {
-        if (!available) return ctx.skip();
-        await fn();
-      }, timeout);
+    /** What the backend says it can do: tests depending on a capability read it here, never the database's name. */
+    const caps = (): BackendCapabilities => h.adapter.backend({ table: h.table }).capabilities;
+    /** A test that runs where `needs` holds for this pair (a capability of its backend, a feature of its harness). */
+    const testWhere =
+      (needs: () => boolean) =>
+      (name: string, fn: () => Promise<void>, timeout = 30_000) =>
+        it(name, async (ctx) => {
+          if (!available || !needs()) return ctx.skip();
+          await fn();
+        }, timeout);
+    const test = testWhere(() => true);
+    /** Tests that reach the table behind Concordia's back with raw SQL (DDL, id sequences, schema checks). */
+    const sqlTest = testWhere(() => h.raw !== undefined);
 
     async function start(jobs: Jobs<unknown>, options: WorkOptions = {}): Promise<Worker> {
       const worker = jobs.createWorker({ ...fast, ...options });
@@ -90,7 +93,7 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       const kept = await h.inTransaction(async (tx) => {
         await h.insertOrder(tx, 101);
         const id = await jobs.enqueue(tx, noop({ n: 1 }), { queue: 'visibility' });
-        if (sql) expect(await rowsOf([id])).toHaveLength(0); // invisible to others before commit
+        if (caps().transactionalEnqueue) expect(await rowsOf([id])).toHaveLength(0); // invisible to others before commit
         return id;
       });
       let lost = '';
@@ -131,7 +134,7 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect(await jobs.enqueueMany(await Promise.resolve(undefined as never), [])).toEqual([]);
     });
 
-    sqlTest('an enqueueMany whose later statement fails leaves none of its rows and the transaction usable', async () => {
+    testWhere(() => caps().atomicBatches && h.raw !== undefined)('an enqueueMany whose later statement fails leaves none of its rows and the transaction usable', async () => {
       // A database-side refusal of the last job only (validation cannot see it): a CHECK, or a trigger on SQLite.
       const t = h.table;
       const ddl =
@@ -488,7 +491,7 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
 
     const listenTest = (name: string, fn: () => Promise<void>) =>
       it(name, async (ctx) => {
-        if (!available || db !== 'postgres' || !h.adapter.listen) return ctx.skip();
+        if (!available || caps().wakeups !== 'listen' || !h.adapter.listen) return ctx.skip();
         await fn();
       }, 30_000);
 
@@ -538,7 +541,7 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
 
     const txTest = (name: string, fn: () => Promise<void>) =>
       it(name, async (ctx) => {
-        if (!available || !sql || !h.adapter.userTransaction) return ctx.skip();
+        if (!available || !caps().transactionalCompletion || !h.adapter.userTransaction) return ctx.skip();
         await fn();
       }, 30_000);
 
@@ -820,7 +823,7 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect(entry?.stack ?? '').not.toContain('abc123');
     });
 
-    sqlTest('a late result after a lost lease is fenced off and never overwrites the newer run', async () => {
+    test('a late result after a lost lease is fenced off and never overwrites the newer run', async () => {
       const gate = latch();
       let firstRunning!: () => void;
       const firstStarted = new Promise<void>((r) => (firstRunning = r));
@@ -909,7 +912,7 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       expect(() => createJobs({ adapter: h.adapter, table: 'jobs; drop' })).toThrow(InvalidIdentifierError);
     });
 
-    sqlTest('rows with an unknown kind or undecodable args are discarded with a reason; others still run', async () => {
+    test('rows with an unknown kind or undecodable args are discarded with a reason; others still run', async () => {
       const ok = defineJob('good_job', { handler: async () => {} });
       const strict = defineJob('strict_args', {
         parse: (raw) => {
@@ -1023,7 +1026,7 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
     });
 
     // Last on purpose: from here on the table hands out ids past 2^53, so the suites below run on them too.
-    sqlTest('ids past 2^53 stay exact through enqueue, claim, complete, fail, retry, discard, cancel and list', async () => {
+    testWhere(() => h.bumpIds !== undefined)('ids past 2^53 stay exact through enqueue, claim, complete, fail, retry, discard, cancel and list', async () => {
       // 2^53 + 1 is the first integer a JS number cannot hold: as a number it reads as 2^53.
       await h.bumpIds!('9007199254740993');
       const runs = new Map<string, number>();

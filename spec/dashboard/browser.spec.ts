@@ -35,7 +35,7 @@ interface PageElement {
   setAttribute(name: string, value: string): void;
 }
 declare const document: {
-  body: { append(...nodes: PageElement[]): void };
+  body: { append(...nodes: PageElement[]): void; dataset: Record<string, string | undefined> };
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement>;
   getElementById(id: string): PageElement | null;

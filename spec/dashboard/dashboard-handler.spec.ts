@@ -17,14 +17,14 @@ import { createJobs, defineJob, FakeClock, periodic, type Jobs } from '../../lib
 import { createDashboard, type DashboardAuditEvent, type DashboardOptions } from '../../lib/dashboard/index.ts';
 import { CONTENT_SECURITY_POLICY } from '../../lib/dashboard/security-headers.ts';
 import { StaticAssets } from '../../lib/dashboard/static-assets.ts';
-import { MemoryDialect } from '../../lib/dialects/memory-dialect.ts';
+import { MemoryBackend } from '../../lib/backends/memory/memory-backend.ts';
 import { countsWhere, recordingLogger, sseReader } from './dashboard-kit.ts';
 
 const ping = defineJob('ping', { handler: async (_args: { user?: { id: number }; note?: string }) => {} });
 const ORIGIN = 'http://dash.test';
 
 /** Whether the memory dialect has a storage method yet (docs/design/dashboard.md, section 1). */
-const has = (method: string): boolean => typeof (new MemoryDialect() as unknown as Record<string, unknown>)[method] === 'function';
+const has = (method: string): boolean => typeof (new MemoryBackend() as unknown as Record<string, unknown>)[method] === 'function';
 
 function setup(options: Partial<DashboardOptions> = {}) {
   const memory = memoryAdapter();

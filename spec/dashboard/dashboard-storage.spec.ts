@@ -56,7 +56,7 @@ const backends: [string, () => Promise<Backend | null>][] = [
 
 /** The storage methods the groups below need, missing from the dialects so far. */
 const pending = ['searchJobs', 'countMatching', 'jobDetail', 'overviewCounts', 'runningJobs', 'throughput', 'applyAction'].filter(
-  (m) => typeof (createJobs({ adapter: memoryAdapter() }).dialect as unknown as Record<string, unknown>)[m] !== 'function',
+  (m) => typeof (createJobs({ adapter: memoryAdapter() }).backend as unknown as Record<string, unknown>)[m] !== 'function',
 );
 if (pending.length > 0) console.warn(`\n!!! dashboard storage routes: groups needing Dialect.${pending.join(', Dialect.')} are SKIPPED until those methods land.\n`);
 
@@ -71,7 +71,7 @@ for (const [name, open] of backends) {
       dashboards.push(d);
       return d;
     };
-    const has = (...methods: string[]) => methods.every((m) => typeof (jobs?.dialect as unknown as Record<string, unknown> | undefined)?.[m] === 'function');
+    const has = (...methods: string[]) => methods.every((m) => typeof (jobs?.backend as unknown as Record<string, unknown> | undefined)?.[m] === 'function');
     const get = async (d: Dashboard, path: string) => {
       const response = await d(new Request(`${ORIGIN}${path}`));
       expect(response.status, `${path}: ${await response.clone().text()}`).toBe(200);

@@ -26,7 +26,7 @@ function connectionLost(): Error {
  * `adapter` with an autocommit executor that, once armed, runs the next statement matching
  * `pattern` for real and then throws as if the acknowledgement had been lost.
  */
-function dropAckAfter(adapter: Adapter<unknown>, pattern: RegExp): { adapter: Adapter<unknown>; arm(): void; fired(): number } {
+function dropAckAfter(adapter: Adapter<unknown, Executor>, pattern: RegExp): { adapter: Adapter<unknown, Executor>; arm(): void; fired(): number } {
   const inner = adapter.autocommit();
   let armed = false;
   let fired = 0;
@@ -44,7 +44,7 @@ function dropAckAfter(adapter: Adapter<unknown>, pattern: RegExp): { adapter: Ad
     execute: async (sql, params) => after(sql, await inner.execute(sql, params)),
     ...(inner.sync ? { sync: inner.sync } : {}),
   };
-  const wrapped: Adapter<unknown> = Object.create(adapter) as Adapter<unknown>;
+  const wrapped: Adapter<unknown, Executor> = Object.create(adapter) as Adapter<unknown, Executor>;
   Object.defineProperty(wrapped, 'autocommit', { value: () => ex });
   return { adapter: wrapped, arm: () => void (armed = true), fired: () => fired };
 }
@@ -68,7 +68,7 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: connection fau
 
   it('a completion whose acknowledgement is lost after it committed is reported completed, not lease-lost', async (ctx) => {
     if (!available) return ctx.skip();
-    const fault = dropAckAfter(h!.adapter as Adapter<unknown>, /SET state = 'completed'/);
+    const fault = dropAckAfter(h!.adapter as Adapter<unknown, Executor>, /SET state = 'completed'/);
     const quick = defineJob<{ n: number }>('fault_complete', { handler: async () => {} });
     const jobs = createJobs({ adapter: fault.adapter, table: h!.table, jobs: [quick] }) as Jobs<unknown>;
     const id = await jobs.enqueueAutocommit(quick({ n: 1 }), { queue: 'ack_complete' });
@@ -89,7 +89,7 @@ describe.each(['postgres', 'mysql', 'sqlite'] as const)('hostile: connection fau
 
   it('a failure whose acknowledgement is lost after it committed is reported as recorded, not lease-lost', async (ctx) => {
     if (!available) return ctx.skip();
-    const fault = dropAckAfter(h!.adapter as Adapter<unknown>, /SET state = 'discarded'/);
+    const fault = dropAckAfter(h!.adapter as Adapter<unknown, Executor>, /SET state = 'discarded'/);
     const failing = defineJob<{ n: number }>('fault_fail', {
       maxAttempts: 1,
       handler: async () => {

@@ -181,7 +181,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('corrupt rows written
       expect(listed[0]).toMatchObject({ args: '{{', errors: '][', metadata: '?' });
       expect(listed[3]).toMatchObject({ state: 'weird', args: 'not json at all' });
     }
-    const counts = await jobs.dialect.countJobs(jobs.adapter.autocommit());
+    const counts = await jobs.backend.countJobs(jobs.adapter.autocommit());
     expect(counts.filter((c) => c.queue === 'readq')).toEqual(
       expect.arrayContaining([{ queue: 'readq', state: 'weird', count: 1 }, { queue: 'readq', state: 'completed', count: 2 }]),
     );

@@ -82,7 +82,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
     // The heartbeat statement, as A's timer would run it: it must find the row by its id.
     const [row] = (await suite.env.view.rows()).filter((r) => r.id === id);
     const db = { autocommit: suite.env.adapter.autocommit(), transaction: suite.env.adapter.transaction.bind(suite.env.adapter) };
-    const held = await jobs.dialect.extendLeases(db, [{ id, token: row!.leaseToken! }], 600_000, null);
+    const held = await jobs.backend.extendLeases(db, [{ id, token: row!.leaseToken! }], 600_000, null);
     expect([...held]).toEqual([id]);
     // A's lease lapses; worker B rescues the job, claims it and completes it.
     await suite.env.view.expireLease(id);
@@ -138,7 +138,7 @@ describe.each<[Db]>([['postgres'], ['mysql'], ['sqlite']])('ids at 2^53 and beyo
         [ids[1], 'discarded', 2, 'number', true],
         [ids[2], 'completed', 1, 'number', true],
       ]);
-      expect(await jobs.dialect.countJobs(adapter.autocommit())).toEqual(expect.arrayContaining([{ queue: 'settings', state: 'completed', count: 2 }]));
+      expect(await jobs.backend.countJobs(adapter.autocommit())).toEqual(expect.arrayContaining([{ queue: 'settings', state: 'completed', count: 2 }]));
     } finally {
       await close();
     }

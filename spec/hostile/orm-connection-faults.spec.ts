@@ -15,7 +15,7 @@ import net from 'node:net';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createJobs, defineJob, silentLogger, type Jobs, type Worker } from '../../lib/index.ts';
+import { createJobs, defineJob, silentLogger, type Executor, type Jobs, type Worker } from '../../lib/index.ts';
 import { isReachable, MYSQL_URL, PG_URL, type Db } from '../support/databases.ts';
 import { drizzleHarness } from '../support/drizzle-harness.ts';
 import type { Harness } from '../support/harness.ts';
@@ -139,7 +139,7 @@ describe.each(cases)('hostile: the server ends a transactional handler’s conne
       transactional: true,
       maxAttempts: 1,
       handler: async (_args, jobCtx) => {
-        const [row] = await harness.adapter.bind(jobCtx.tx).query(backendIdSql[db], []);
+        const [row] = await (harness.adapter.bind(jobCtx.tx) as Executor).query(backendIdSql[db], []);
         const id = String(row?.['id']);
         const port = await admin!.portOf(id);
         const socket = [...sockets].find((s) => s.localPort === port && !s.destroyed);
@@ -160,7 +160,7 @@ describe.each(cases)('hostile: the server ends a transactional handler’s conne
     const after = defineJob<{ n: number }>('orm_fault_after', {
       transactional: true,
       maxAttempts: 1,
-      handler: async (_args, jobCtx) => void (await harness.adapter.bind(jobCtx.tx).query('SELECT 1 AS one', [])),
+      handler: async (_args, jobCtx) => void (await (harness.adapter.bind(jobCtx.tx) as Executor).query('SELECT 1 AS one', [])),
     });
     const jobs = createJobs({ adapter: harness.adapter, table: harness.table, jobs: [killed, after] }) as Jobs<unknown>;
     const queue = `orm_fault_${name.replace(/\W+/g, '_')}`;

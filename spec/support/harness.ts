@@ -45,7 +45,7 @@ export interface Harness<Tx = unknown> {
   rows(): Promise<JobRowView[]>;
   /** Makes a running job's lease look expired, as if its worker died. */
   expireLease(id: string): Promise<void>;
-  /** Inserts a row directly, bypassing enqueue's checks (corrupt-row tests). */
+  /** Inserts a row into queue `corrupt` directly, bypassing enqueue's checks (corrupt-row tests). */
   insertRaw(row: { kind: string; argsJson: string }): Promise<string>;
   /**
    * Makes the next id the table hands out at least `next` (a decimal string: ids past 2^53 are

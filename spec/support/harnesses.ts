@@ -137,7 +137,15 @@ export async function memoryHarness(): Promise<Harness<MemoryTransaction>> {
       orders.push(...pending);
       return out;
     },
-    insertOrder: async (tx, id) => void (tx as unknown as { __orders: number[] }).__orders.push(id),
+    async insertOrder(tx, id) {
+      const t = tx as unknown as { __orders?: number[] };
+      if (!t.__orders) {
+        // A transaction the adapter opened itself (a transactional job's): its orders count once it commits.
+        const pending: number[] = (t.__orders = []);
+        memory.afterCommit!(tx, () => orders.push(...pending));
+      }
+      t.__orders.push(id);
+    },
     orderIds: async () => [...orders].sort((a, b) => a - b),
     notInTransaction: () => ({}),
     rows: async () =>
@@ -157,11 +165,17 @@ export async function memoryHarness(): Promise<Harness<MemoryTransaction>> {
         metadata: r.metadata === null ? null : (JSON.parse(r.metadata) as unknown),
         args: JSON.parse(r.args) as unknown,
       })),
-    async expireLease() {
-      throw new Error('memory: use the internal store');
+    async expireLease(id) {
+      // The session handed out by the adapter carries the store itself.
+      const row = memory.autocommit().store.rows.get(Number(id));
+      if (!row) throw new Error(`memory: no job ${id}`);
+      row.leaseExpiresAt = Date.now() - 1;
     },
-    async insertRaw() {
-      throw new Error('memory: no raw rows');
+    async insertRaw(row) {
+      // Straight through the backend: none of enqueue's checks of kind and args.
+      const backend = memory.backend({ table: 'concordia_jobs' });
+      const [id] = await backend.insert(memory.autocommit(), [{ queue: 'corrupt', kind: row.kind, argsJson: row.argsJson, metadataJson: null, priority: 0, maxAttempts: 20, runAt: null, delayMs: 0 }], null);
+      return id!;
     },
     async close() {},
   };

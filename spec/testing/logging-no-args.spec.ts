@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 /** Wraps an adapter so that its next claim fails once, as a dropped connection would. */
-function failingOnce(adapter: Adapter<unknown>): Adapter<unknown> {
+function failingOnce(adapter: Adapter<unknown, Executor>): Adapter<unknown, Executor> {
   let armed = true;
   const wrap = (ex: Executor): Executor => ({
     ...ex,
@@ -53,7 +53,7 @@ it('no log line, log field or event payload carries job args', async () => {
     handler: async () => {},
   });
   const ghost = defineJob('l_ghost', { queue: 'l_q', handler: async () => {} });
-  const jobs = createJobs({ adapter: failingOnce(h.adapter as Adapter<unknown>), table: h.table, jobs: [pay, strict] }) as Jobs<unknown>;
+  const jobs = createJobs({ adapter: failingOnce(h.adapter as Adapter<unknown, Executor>), table: h.table, jobs: [pay, strict] }) as Jobs<unknown>;
   const other = createJobs({ adapter: h.adapter, table: h.table, jobs: [ghost] });
   await jobs.enqueueManyAutocommit([pay({ card: SECRET }), strict({ card: SECRET })]);
   await other.enqueueAutocommit(ghost({ card: SECRET }));

@@ -6,47 +6,44 @@
  *
  * @internal
  */
-import type { Dialect } from './dialects/dialect.ts';
-import type { Executor } from './sql/executor.ts';
+import type { Executor } from '../sql/executor.ts';
+import type { Dialect } from './dialect.ts';
 
-/** Runs `fn` inside savepoint `name` through `ex`; without savepoints (memory) it just runs `fn`. */
+/** Runs `fn` inside savepoint `name` through `ex`. */
 export async function withSavepoint<T>(dialect: Dialect, ex: Executor, name: string, fn: () => Promise<T>): Promise<T> {
-  const begin = dialect.savepointSql('begin', name);
-  if (begin === null) return fn();
-  await ex.execute(begin, []);
+  await ex.execute(dialect.savepointSql('begin', name), []);
   let result: T;
   try {
     result = await fn();
   } catch (error) {
     try {
-      await ex.execute(dialect.savepointSql('rollback', name)!, []);
-      await ex.execute(dialect.savepointSql('release', name)!, []);
+      await ex.execute(dialect.savepointSql('rollback', name), []);
+      await ex.execute(dialect.savepointSql('release', name), []);
     } catch {
       // The connection itself failed: the caller's transaction is gone, and `error` says why.
     }
     throw error;
   }
-  await ex.execute(dialect.savepointSql('release', name)!, []);
+  await ex.execute(dialect.savepointSql('release', name), []);
   return result;
 }
 
 /** {@link withSavepoint} for synchronous drivers (better-sqlite3 inside `db.transaction()`). */
 export function withSavepointSync<T>(dialect: Dialect, ex: Executor, name: string, fn: () => T): T {
-  const begin = dialect.savepointSql('begin', name);
-  if (begin === null || !ex.sync) return fn();
-  ex.sync.execute(begin, []);
+  if (!ex.sync) return fn();
+  ex.sync.execute(dialect.savepointSql('begin', name), []);
   let result: T;
   try {
     result = fn();
   } catch (error) {
     try {
-      ex.sync.execute(dialect.savepointSql('rollback', name)!, []);
-      ex.sync.execute(dialect.savepointSql('release', name)!, []);
+      ex.sync.execute(dialect.savepointSql('rollback', name), []);
+      ex.sync.execute(dialect.savepointSql('release', name), []);
     } catch {
       // See withSavepoint.
     }
     throw error;
   }
-  ex.sync.execute(dialect.savepointSql('release', name)!, []);
+  ex.sync.execute(dialect.savepointSql('release', name), []);
   return result;
 }

@@ -5,8 +5,8 @@
  *
  * @internal
  */
-import type { JobState } from '../job.ts';
-import type { DispatcherDb } from './dialect.ts';
+import type { DispatcherAccess } from '../../backend/backend.ts';
+import type { JobState } from '../../job.ts';
 import {
   ACTION_STATES,
   BULK_BATCH,
@@ -38,12 +38,14 @@ import {
   type SearchJobsParams,
   type ThroughputBucket,
   type ThroughputParams,
-} from './inspection.ts';
-import type { MemoryExecutor, MemoryJobRow } from './memory-dialect.ts';
+} from '../../backend/inspection.ts';
+import type { MemoryJobRow, MemorySession } from './memory-backend.ts';
 
-/** What the memory dialect lends: its executor check and its state transition (which drops unique keys). */
+type DispatcherDb = DispatcherAccess<MemorySession>;
+
+/** What the memory backend lends: its executor check and its state transition (which drops unique keys). */
 export interface MemoryAccess {
-  storeOf(ex: unknown): MemoryExecutor;
+  storeOf(ex: unknown): MemorySession;
   enter(r: MemoryJobRow, state: JobState): void;
 }
 

@@ -6,11 +6,12 @@
  * @internal
  */
 import { randomUUID } from 'node:crypto';
-import { StateError } from '../errors.ts';
-import { STATE_BITS, type ClaimedJob, type Fence, type InsertRow, type JobErrorEntry, type JobState, type UniqueInsertResult, type UniqueInsertRow } from '../job.ts';
-import type { Executor } from '../sql/executor.ts';
-import type { ClaimParams, Dialect, DispatcherDb, FailParams, PruneParams } from './dialect.ts';
-import type * as Inspection from './inspection.ts';
+import type { Backend, DispatcherAccess } from '../../backend/backend.ts';
+import type { BackendCapabilities } from '../../backend/capabilities.ts';
+import { StateError } from '../../errors.ts';
+import { STATE_BITS, type ClaimedJob, type Fence, type InsertRow, type JobErrorEntry, type JobState, type UniqueInsertResult, type UniqueInsertRow } from '../../job.ts';
+import type { ClaimParams, FailParams, JobCount, ListedJob, ListJobsFilter, PruneParams, RetryResult } from '../../backend/backend.ts';
+import type * as Inspection from '../../backend/inspection.ts';
 import { MemoryInspection } from './memory-inspection.ts';
 
 /**
@@ -70,20 +71,41 @@ function enter(r: MemoryJobRow, state: JobState): void {
   if (r.uniqueStates !== null && (r.uniqueStates & STATE_BITS[state]) === 0) r.uniqueKey = null;
 }
 
-/** What a memory executor carries: the store, and the open transaction's buffer if any. */
-export interface MemoryExecutor extends Executor {
+/**
+ * The memory backend's session: the store, and the open transaction's insert buffer if any
+ * (null for a session whose writes apply at once).
+ */
+export interface MemorySession {
+  /** @internal */
   readonly store: MemoryStore;
+  /** @internal */
   readonly pending: MemoryJobRow[] | null;
 }
 
-function storeOf(ex: Executor): MemoryExecutor {
-  const m = ex as Partial<MemoryExecutor>;
-  if (!m.store) throw new StateError('The memory dialect needs an executor from memoryAdapter().');
-  return m as MemoryExecutor;
+type Executor = MemorySession;
+type DispatcherDb = DispatcherAccess<MemorySession>;
+
+function storeOf(ex: unknown): MemorySession {
+  const m = ex as Partial<MemorySession> | null;
+  if (!m?.store) throw new StateError('The memory backend needs a session from memoryAdapter().');
+  return m as MemorySession;
 }
 
-export class MemoryDialect implements Dialect {
-  readonly name = 'memory' as const;
+/** What the memory store can do: everything but LISTEN-like wake-ups and savepoints. */
+const MEMORY_CAPABILITIES: BackendCapabilities = {
+  transactionalEnqueue: true,
+  transactionalCompletion: true,
+  // No savepoints: a batch split in several writes could not be undone half way. The client
+  // never splits a memory batch (see maxBatchBytes), so enqueueMany is still all or nothing.
+  atomicBatches: false,
+  syncEnqueue: true,
+  wakeups: 'poll',
+  ids: 'store',
+};
+
+export class MemoryBackend implements Backend<MemorySession> {
+  readonly name = 'memory';
+  readonly capabilities = MEMORY_CAPABILITIES;
 
   #rows(ex: Executor): MemoryJobRow[] {
     return [...storeOf(ex).store.rows.values()];
@@ -126,13 +148,17 @@ export class MemoryDialect implements Dialect {
     return this.insertSync(ex, rows, now);
   }
 
-  async maxStatementBytes(_ex: Executor): Promise<number> {
+  async maxBatchBytes(_ex: Executor): Promise<number> {
     return Number.MAX_SAFE_INTEGER;
   }
 
-  savepointSql(): null {
-    // Inserts are buffered per transaction and never fail half-way: nothing to roll back to.
-    return null;
+  atomic<T>(_ex: Executor, _name: string, fn: () => Promise<T>): Promise<T> {
+    // No savepoints here; the client never splits a memory batch (its byte budget is not reached).
+    return fn();
+  }
+
+  atomicSync<T>(_ex: Executor, _name: string, fn: () => T): T {
+    return fn();
   }
 
   async insertUnique(ex: Executor, row: UniqueInsertRow, now: Date | null): Promise<UniqueInsertResult> {
@@ -314,7 +340,7 @@ export class MemoryDialect implements Dialect {
 
   // --- Inspection (concordia/testing, the CLI). Types are imported inline to keep this block self-contained.
 
-  async listJobs(ex: Executor, filter: import('./dialect.ts').ListJobsFilter): Promise<import('./dialect.ts').ListedJob[]> {
+  async listJobs(ex: Executor, filter: ListJobsFilter): Promise<ListedJob[]> {
     const m = storeOf(ex);
     // A transaction's executor sees the committed rows plus its own buffered inserts, like SQL.
     const rows = [...m.store.rows.values(), ...(m.pending ?? [])]
@@ -338,8 +364,8 @@ export class MemoryDialect implements Dialect {
     }));
   }
 
-  async countJobs(ex: Executor): Promise<import('./dialect.ts').JobCount[]> {
-    const counts = new Map<string, import('./dialect.ts').JobCount>();
+  async countJobs(ex: Executor): Promise<JobCount[]> {
+    const counts = new Map<string, JobCount>();
     for (const r of storeOf(ex).store.rows.values()) {
       const key = JSON.stringify([r.queue, r.state]);
       const c = counts.get(key) ?? { queue: r.queue, state: r.state, count: 0 };
@@ -351,7 +377,7 @@ export class MemoryDialect implements Dialect {
 
   // --- Operator actions (the CLI).
 
-  async retry(ex: Executor, id: string, now: Date | null): Promise<import('./dialect.ts').RetryResult> {
+  async retry(ex: Executor, id: string, now: Date | null): Promise<RetryResult> {
     const r = storeOf(ex).store.rows.get(Number(id));
     if (!r) return { retried: false, state: null };
     if (r.state !== 'discarded' && r.state !== 'cancelled') return { retried: false, state: r.state };
@@ -365,7 +391,7 @@ export class MemoryDialect implements Dialect {
 
   // --- Dashboard: memory-inspection.ts.
 
-  readonly #inspection = new MemoryInspection({ storeOf: (ex) => storeOf(ex as Executor), enter });
+  readonly #inspection = new MemoryInspection({ storeOf, enter });
   searchJobs(ex: Executor, params: Inspection.SearchJobsParams): Promise<Inspection.JobPage> {
     return this.#inspection.searchJobs(ex, params);
   }

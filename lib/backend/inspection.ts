@@ -44,7 +44,7 @@ export interface JobFilter {
   metadata?: readonly JsonPathMatch[];
 }
 
-/** What {@link Dialect.searchJobs} takes. */
+/** What {@link Backend.searchJobs} takes. */
 export interface SearchJobsParams {
   filter: JobFilter;
   /** The `next` of the previous page: this page holds jobs with smaller ids. */
@@ -80,7 +80,7 @@ export interface JobSummary {
 }
 
 /**
- * One page of {@link Dialect.searchJobs}, newest first. `next` is the cursor of the following
+ * One page of {@link Backend.searchJobs}, newest first. `next` is the cursor of the following
  * page, or null when no older job can match. A page may hold fewer than `limit` jobs (even none)
  * and still have a `next`, when its scan budget ran out (see {@link SearchJobsParams.scanLimit}).
  */
@@ -89,7 +89,7 @@ export interface JobPage {
   next: string | null;
 }
 
-/** What {@link Dialect.countMatching} found: exact up to `max`; `capped` when more match. */
+/** What {@link Backend.countMatching} found: exact up to `max`; `capped` when more match. */
 export interface MatchCount {
   count: number;
   capped: boolean;
@@ -118,13 +118,13 @@ export interface OverviewCount {
   estimated: boolean;
 }
 
-/** What {@link Dialect.overviewCounts} takes. */
+/** What {@link Backend.overviewCounts} takes. */
 export interface OverviewOptions {
   /** Finished (queue, state) groups are counted exactly up to this many rows, estimated past it. 1–1,000,000, default 10,000. */
   exactUpTo?: number;
 }
 
-/** What {@link Dialect.throughput} takes. Buckets start at multiples of `bucketMs` since the epoch. */
+/** What {@link Backend.throughput} takes. Buckets start at multiples of `bucketMs` since the epoch. */
 export interface ThroughputParams {
   /** Jobs finalized at or after this time (epoch milliseconds). */
   sinceMs: number;
