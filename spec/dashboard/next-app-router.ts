@@ -3,8 +3,9 @@
  * (too large to install for CI): the request's path picks the `route.ts` whose folders match
  * (literal folders, `[name]`, `[...name]`, `[[...name]]`), and the exported function named after
  * the method is called with a web `Request` and `{ params }` (a promise, as since Next 15).
- * No `route.ts` matches: 404; the file does not export the method: 405. Route groups, parallel
- * routes and middleware are not modelled: the samples use none.
+ * As in Next, a literal folder wins over `[name]`, which wins over a catch-all. No `route.ts`
+ * matches: 404; the file does not export the method: 405. Route groups, parallel routes and
+ * middleware are not modelled: the samples use none.
  */
 import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
@@ -17,10 +18,26 @@ interface RouteFile {
   file: string;
 }
 
+/** How specific a folder is: literal 0, `[name]` 1, `[...name]` 2, `[[...name]]` 3. */
+function rank(folder: string): number {
+  return folder.startsWith('[[...') ? 3 : folder.startsWith('[...') ? 2 : folder.startsWith('[') ? 1 : 0;
+}
+
+/** Most specific first, folder by folder. */
+function bySpecificity(a: RouteFile, b: RouteFile): number {
+  for (let i = 0; i < Math.max(a.segments.length, b.segments.length); i++) {
+    // A route out of folders sorts last at that depth (the order of routes that cannot both match is of no matter).
+    const diff = (a.segments[i] === undefined ? 4 : rank(a.segments[i]!)) - (b.segments[i] === undefined ? 4 : rank(b.segments[i]!));
+    if (diff !== 0) return diff;
+  }
+  return 0;
+}
+
 function routeFiles(appDir: string): RouteFile[] {
   return readdirSync(appDir, { recursive: true, encoding: 'utf8' })
     .filter((name) => name === 'route.ts' || name.endsWith(`${sep}route.ts`))
-    .map((name) => ({ segments: relative(appDir, join(appDir, name)).split(sep).slice(0, -1), file: join(appDir, name) }));
+    .map((name) => ({ segments: relative(appDir, join(appDir, name)).split(sep).slice(0, -1), file: join(appDir, name) }))
+    .sort(bySpecificity);
 }
 
 /** The params of `path` under a route's folders, or null when it does not match. */
