@@ -210,3 +210,21 @@ describe.each(samples)('the $name sample', (sample) => {
     }
   });
 });
+
+describe('the fastify sample at shutdown', () => {
+  it('closes while a dashboard event stream is still open (forceCloseConnections)', async () => {
+    const app = openAppJobs(tempSqlitePath());
+    try {
+      const fastify = await fastifyApp({ jobs: app.jobs as Jobs<unknown>, basePath: '/ops/queue', logger: recordingLogger().logger });
+      const origin = await fastify.listen({ port: 0, host: '127.0.0.1' });
+      const events = await fetch(`${origin}/ops/queue/api/events`, { headers: SIGNED_IN });
+      const reader = sseReader(events.body!);
+      await countsWhere(reader, () => true);
+      // Resolves only once every connection is gone, the stream's included.
+      await fastify.close();
+      await reader.ended;
+    } finally {
+      app.close();
+    }
+  });
+});
