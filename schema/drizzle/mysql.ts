@@ -54,7 +54,8 @@ export function concordiaJobsTable<Name extends string>(tableName: Name) {
     },
     (t) => [
       index(`${tableName}_claim_idx`).on(t.state, t.queue, t.priority, t.runAt, t.id),
-      index(`${tableName}_lease_idx`).on(t.state, t.leaseExpiresAt),
+      // 0003_state_id_index.sql: lists and counts by state (it replaced the lease index).
+      index(`${tableName}_state_id_idx`).on(t.state, t.id),
       uniqueIndex(`${tableName}_unique_idx`).on(t.uniqueKey),
     ],
   );

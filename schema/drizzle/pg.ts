@@ -47,8 +47,9 @@ export function concordiaJobsTable<Name extends string>(name: Name) {
     (t) => [
       // Claim: state = 'available' AND queue … ORDER BY priority, run_at, id.
       index(`${name}_claim_idx`).on(t.state, t.queue, t.priority, t.runAt, t.id),
-      // Rescuer: state = 'running' AND lease_expires_at < now.
-      index(`${name}_lease_idx`).on(t.state, t.leaseExpiresAt),
+      // 0003_state_id_index.sql: lists and counts by state, newest first. It replaced the lease
+      // index; the rescuer reads its few running rows through the claim index's state prefix.
+      index(`${name}_state_id_idx`).on(t.state, t.id),
       // Unique jobs: enqueueUnique inserts with ON CONFLICT (unique_key) DO NOTHING.
       uniqueIndex(`${name}_unique_idx`).on(t.uniqueKey),
     ],

@@ -43,7 +43,8 @@ export function concordiaJobsTable<Name extends string>(name: Name) {
     },
     (t) => [
       index(`${name}_claim_idx`).on(t.state, t.queue, t.priority, t.runAt, t.id),
-      index(`${name}_lease_idx`).on(t.state, t.leaseExpiresAt),
+      // 0003_state_id_index.sql: lists and counts by state (it replaced the lease index).
+      index(`${name}_state_id_idx`).on(t.state, t.id),
       uniqueIndex(`${name}_unique_idx`).on(t.uniqueKey),
     ],
   );

@@ -1,8 +1,8 @@
 /**
  * Sequelize 6 definition of the Concordia jobs table: the column attributes (shared by the model
  * and by the queryInterface migration in this folder) and a model for `sequelize.sync()`.
- * Both produce the same table as `schema/<db>/0001_create_jobs.sql`; a drift spec compares them
- * through the database catalog.
+ * Both produce the same table as the numbered migrations of `schema/<db>/` (0001, 0002, 0003);
+ * a drift spec compares them through the database catalog.
  *
  * @module
  */
@@ -60,8 +60,10 @@ export function concordiaJobsAttributes(db: ConcordiaSequelizeDb): Record<string
 }
 
 /**
- * The two indexes: the claim path (state = 'available' AND queue … ORDER BY priority, run_at, id)
- * and the rescuer (state = 'running' AND lease_expires_at < now).
+ * The two indexes migration 0001 creates: the claim path (state = 'available' AND queue … ORDER
+ * BY priority, run_at, id) and the lease index (state, lease_expires_at), which migration 0003
+ * replaces with {@link concordiaStateIdIndex}. Kept as 0001 wrote them, because a migration that
+ * has run must not change; {@link concordiaJobsCurrentIndexes} is the table's set today.
  *
  * @example
  * ```ts
@@ -106,6 +108,47 @@ export function concordiaUniqueJobsIndex(table: string): { name: string; fields:
 }
 
 /**
+ * The lease index of 0001, by name, for the migration 0003 that drops it.
+ *
+ * @example
+ * ```ts
+ * await queryInterface.removeIndex('concordia_jobs', concordiaLeaseIndexName('concordia_jobs'));
+ * ```
+ */
+export function concordiaLeaseIndexName(table: string): string {
+  return `${table}_lease_idx`;
+}
+
+/**
+ * The index of 0003 (`schema/<db>/0003_state_id_index.sql`): lists and counts by state, newest
+ * first. It took the lease index's place, so a state change writes as many indexes as before;
+ * the rescuer reads its few running rows through the claim index's `state` prefix.
+ *
+ * @example
+ * ```ts
+ * const ix = concordiaStateIdIndex('concordia_jobs');
+ * await queryInterface.addIndex('concordia_jobs', ix.fields, { name: ix.name });
+ * ```
+ */
+export function concordiaStateIdIndex(table: string): { name: string; fields: string[] } {
+  return { name: `${table}_state_id_idx`, fields: ['state', 'id'] };
+}
+
+/**
+ * Every index of the jobs table once all migrations ran (0001's claim index, 0002's unique
+ * index, 0003's state index), as the model declares them for `sync()`.
+ *
+ * @example
+ * ```ts
+ * const names = concordiaJobsCurrentIndexes('concordia_jobs').map((ix) => ix.name);
+ * ```
+ */
+export function concordiaJobsCurrentIndexes(table: string): { name: string; fields: string[]; unique?: true }[] {
+  const lease = concordiaLeaseIndexName(table);
+  return [...concordiaJobsIndexes(table).filter((ix) => ix.name !== lease), concordiaStateIdIndex(table), concordiaUniqueJobsIndex(table)];
+}
+
+/**
  * MariaDB table options of the canonical DDL: byte-wise comparison of queue and kind names.
  *
  * @example
@@ -134,7 +177,7 @@ export function defineConcordiaJobModel(sequelize: Sequelize, table = 'concordia
     // The engine writes created_at itself, in UTC, and has no updated_at.
     timestamps: false,
     underscored: true,
-    indexes: [...concordiaJobsIndexes(table), concordiaUniqueJobsIndex(table)],
+    indexes: concordiaJobsCurrentIndexes(table),
     ...concordiaJobsTableOptions(db),
   });
 }

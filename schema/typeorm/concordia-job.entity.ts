@@ -129,8 +129,9 @@ export function concordiaJobEntity(options: ConcordiaJobEntityOptions): EntitySc
     indices: [
       // The claim reads in ORDER BY order: state, queue, priority, run_at, id.
       { name: `${table}_claim_idx`, columns: ['state', 'queue', 'priority', 'runAt', 'id'] },
-      // The rescuer: state = 'running' AND lease_expires_at < now.
-      { name: `${table}_lease_idx`, columns: ['state', 'leaseExpiresAt'] },
+      // 0003_state_id_index.sql: lists and counts by state, newest first. It replaced the lease
+      // index; the rescuer reads its few running rows through the claim index's state prefix.
+      { name: `${table}_state_id_idx`, columns: ['state', 'id'] },
       // Unique jobs: NULL keys never conflict, so a plain unique index is enough.
       { name: `${table}_unique_idx`, columns: ['uniqueKey'], unique: true },
     ],

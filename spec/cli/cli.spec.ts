@@ -37,12 +37,14 @@ describe('concordia schema', () => {
     for (const [db, dir] of [['postgres', 'postgres'], ['mysql', 'mysql'], ['sqlite', 'sqlite'], ['mariadb', 'mysql']] as const) {
       const run = await cli(['schema', '--orm', 'sql', '--db', db]);
       expect(run.code).toBe(0);
-      const files = ['0001_create_jobs.sql', '0002_unique_jobs.sql'];
+      const files = ['0001_create_jobs.sql', '0002_unique_jobs.sql', '0003_state_id_index.sql'];
       expect(run.stdout).toBe(files.map((f) => readFileSync(new URL(`../../schema/${dir}/${f}`, import.meta.url), 'utf8')).join('\n'));
     }
     const renamed = await cli(['schema', '--db', 'postgres', '--table', 'app_jobs']);
     expect(renamed.stdout).toContain('CREATE TABLE IF NOT EXISTS app_jobs (');
     expect(renamed.stdout).toContain('app_jobs_claim_idx ON app_jobs');
+    expect(renamed.stdout).toContain('app_jobs_state_id_idx ON app_jobs (state, id)');
+    expect(renamed.stdout).toContain('DROP INDEX IF EXISTS app_jobs_lease_idx');
     expect(renamed.stdout).not.toContain('concordia_jobs');
   });
 

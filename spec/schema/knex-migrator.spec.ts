@@ -1,5 +1,5 @@
 /**
- * schema/knex/0001_create_concordia_jobs.ts and 0002_add_concordia_unique_jobs.ts run by Knex's own migrator (not just imported): it
+ * schema/knex/0001_create_concordia_jobs.ts, 0002_add_concordia_unique_jobs.ts and 0003_replace_concordia_lease_index.ts run by Knex's own migrator (not just imported): it
  * creates `concordia_jobs` on a fresh SQLite file, Concordia works on it, and `down` drops it.
  */
 import knexFactory from 'knex';
@@ -15,7 +15,7 @@ describe('knex migration through knex.migrate', () => {
     const directory = fileURLToPath(new URL('../../schema/knex/', import.meta.url));
     try {
       const [, applied] = (await knex.migrate.latest({ directory, loadExtensions: ['.ts'] })) as [number, string[]];
-      expect(applied).toEqual(['0001_create_concordia_jobs.ts', '0002_add_concordia_unique_jobs.ts']);
+      expect(applied).toEqual(['0001_create_concordia_jobs.ts', '0002_add_concordia_unique_jobs.ts', '0003_replace_concordia_lease_index.ts']);
       const ping = defineJob('ping', { handler: async () => {} });
       const jobs = createJobs({ adapter: knexAdapter(knex), jobs: [ping] });
       const id = await knex.transaction((trx) => jobs.enqueue(trx, ping({})));

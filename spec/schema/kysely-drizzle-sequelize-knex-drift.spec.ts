@@ -8,11 +8,14 @@ import knexFactory, { type Knex } from 'knex';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createConcordiaJobsTable as createWithKnex } from '../../schema/knex/0001_create_concordia_jobs.ts';
 import { addConcordiaUniqueJobs as addUniqueWithKnex } from '../../schema/knex/0002_add_concordia_unique_jobs.ts';
+import { replaceConcordiaLeaseIndex as replaceLeaseWithKnex } from '../../schema/knex/0003_replace_concordia_lease_index.ts';
 import { createConcordiaJobsTable as createWithKysely } from '../../schema/kysely/0001-create-concordia-jobs.ts';
 import { addConcordiaUniqueJobs as addUniqueWithKysely } from '../../schema/kysely/0002-add-concordia-unique-jobs.ts';
+import { replaceConcordiaLeaseIndex as replaceLeaseWithKysely } from '../../schema/kysely/0003-replace-concordia-lease-index.ts';
 import { defineConcordiaJobModel } from '../../schema/sequelize/concordia-job-model.ts';
 import { createConcordiaJobsTable as createWithSequelize } from '../../schema/sequelize/0001-create-concordia-jobs.ts';
 import { addConcordiaUniqueJobs as addUniqueWithSequelize } from '../../schema/sequelize/0002-add-concordia-unique-jobs.ts';
+import { replaceConcordiaLeaseIndex as replaceLeaseWithSequelize } from '../../schema/sequelize/0003-replace-concordia-lease-index.ts';
 import { concordiaJobsTable as mysqlJobs } from '../../schema/drizzle/mysql.ts';
 import { concordiaJobsTable as pgJobs } from '../../schema/drizzle/pg.ts';
 import { concordiaJobsTable as sqliteJobs } from '../../schema/drizzle/sqlite.ts';
@@ -77,13 +80,14 @@ function knexFor(db: Db, sqlitePath: string | undefined): Knex {
 }
 
 const creators: Record<string, { dbs: Db[]; create: (db: Db) => Creator }> = {
-  'kysely migrations 0001 + 0002': {
+  'kysely migrations 0001 + 0002 + 0003': {
     dbs: ['postgres', 'mysql', 'sqlite'],
     create: (db) => async (table, path) => {
       const k = openKysely(db, path);
       try {
         await createWithKysely(k, table);
         await addUniqueWithKysely(k, table);
+        await replaceLeaseWithKysely(k, table);
       } finally {
         await k.destroy();
       }
@@ -101,13 +105,14 @@ const creators: Record<string, { dbs: Db[]; create: (db: Db) => Creator }> = {
       }
     },
   },
-  'sequelize queryInterface migrations 0001 + 0002': {
+  'sequelize queryInterface migrations 0001 + 0002 + 0003': {
     dbs: ['postgres', 'mysql', 'sqlite'],
     create: (db) => async (table, path) => {
       const s = openSequelize(db, 'mariadb', path);
       try {
         await createWithSequelize(s.getQueryInterface(), table);
         await addUniqueWithSequelize(s.getQueryInterface(), table);
+        await replaceLeaseWithSequelize(s.getQueryInterface(), table);
       } finally {
         await s.close();
       }
@@ -124,13 +129,14 @@ const creators: Record<string, { dbs: Db[]; create: (db: Db) => Creator }> = {
       }
     },
   },
-  'knex migrations 0001 + 0002': {
+  'knex migrations 0001 + 0002 + 0003': {
     dbs: ['postgres', 'mysql', 'sqlite'],
     create: (db) => async (table, path) => {
       const k = knexFor(db, path);
       try {
         await createWithKnex(k, table);
         await addUniqueWithKnex(k, table);
+        await replaceLeaseWithKnex(k, table);
       } finally {
         await k.destroy();
       }

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { kyselyAdapter } from '../../adapters/kysely/kysely-adapter.ts';
 import { createConcordiaJobsTable, dropConcordiaJobsTable } from '../../schema/kysely/0001-create-concordia-jobs.ts';
 import { addConcordiaUniqueJobs } from '../../schema/kysely/0002-add-concordia-unique-jobs.ts';
+import { replaceConcordiaLeaseIndex } from '../../schema/kysely/0003-replace-concordia-lease-index.ts';
 import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable, type Db } from './databases.ts';
 import { sqlInspection, type Harness, inspectedMembers } from './harness.ts';
 import { inspector } from './harnesses.ts';
@@ -47,6 +48,7 @@ export async function kyselyHarness(
   const kysely = openKysely(db, sqlitePath, onPgPool);
   await createConcordiaJobsTable(kysely, table);
   await addConcordiaUniqueJobs(kysely, table);
+  await replaceConcordiaLeaseIndex(kysely, table);
   const orders = `${table}_orders`;
   await kysely.schema.createTable(orders).addColumn('id', 'integer', (c) => c.primaryKey()).execute();
   const ins = inspector(db, sqlitePath);

@@ -9,6 +9,7 @@ import { sequelizeAdapter } from '../../adapters/sequelize/sequelize-adapter.ts'
 import type { Executor } from '../../lib/sql/executor.ts';
 import { createConcordiaJobsTable, dropConcordiaJobsTable } from '../../schema/sequelize/0001-create-concordia-jobs.ts';
 import { addConcordiaUniqueJobs } from '../../schema/sequelize/0002-add-concordia-unique-jobs.ts';
+import { replaceConcordiaLeaseIndex } from '../../schema/sequelize/0003-replace-concordia-lease-index.ts';
 import { MYSQL_URL, PG_URL, tempSqlitePath, uniqueTable } from './databases.ts';
 import { sqlInspection, type Harness, inspectedMembers } from './harness.ts';
 import { inspector } from './harnesses.ts';
@@ -56,6 +57,7 @@ export async function sequelizeHarness(
   const sequelize = openSequelize(db, mysqlDialect, sqlitePath);
   await createConcordiaJobsTable(sequelize.getQueryInterface(), table);
   await addConcordiaUniqueJobs(sequelize.getQueryInterface(), table);
+  await replaceConcordiaLeaseIndex(sequelize.getQueryInterface(), table);
   const Order = sequelize.define('Order', { id: { type: DataTypes.INTEGER, primaryKey: true } }, { tableName: `${table}_orders`, timestamps: false });
   await Order.sync();
   // On SQLite, look through Sequelize's own driver: two SQLite libraries (sqlite3 and
