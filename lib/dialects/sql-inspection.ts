@@ -4,14 +4,15 @@
  * which PostgreSQL, MariaDB and SQLite differ (JSON paths, bucket arithmetic, estimates) are
  * in {@link InspectionFlavor}.
  *
- * Index use: the statements are written for `(state, id)`, `(kind, id)` and `(finalized_at)`
- * indexes, which the schema does not have yet: measured, those three cost drains and enqueues
- * 10–20 % on PostgreSQL and MariaDB, so which of them ship is decided with the engine's own
- * indexes (docs/design/dashboard.md). Without them the same shapes run on the primary key and
- * the claim index. A page is an id-only scan of the conditions, newest first, at most `limit` ids — or,
- * when the filter also has conditions no index serves (created range, JSON paths), at most
- * `scanLimit` ids, which the page then filters. Several states are scanned one state at a time
- * and merged, so each branch walks `(state, id)` in order instead of sorting a whole state.
+ * Index use: of the `(state, id)`, `(kind, id)` and `(finalized_at)` indexes these statements
+ * suit, only `(state, id)` ships (migration 0003, in place of the lease index): all three cost
+ * drains and enqueues 10–20 % on PostgreSQL and MariaDB (docs/design/dashboard.md). A kind filter
+ * walks the primary key (or `(state, id)`) newest first until it has `limit` matches, and
+ * throughput reads its time range from the table. A page is an id-only scan of the conditions,
+ * newest first, at most `limit` ids — or, when the filter also has conditions no index serves
+ * (created range, JSON paths), at most `scanLimit` ids, which the page then filters. Several
+ * states are scanned one state at a time and merged, so each branch walks `(state, id)` in order
+ * instead of sorting a whole state.
  *
  * @internal
  */
@@ -381,7 +382,8 @@ export class SqlInspection {
     if (p.untilMs <= p.sinceMs) return [];
     const b = this.#builder();
     const bucket = this.#x.bucket(this.#f, 'finalized_at', p.bucketMs);
-    // Only finished rows have a finalized_at; the (finalized_at) index reads just the range.
+    // Only finished rows have a finalized_at. No (finalized_at) index ships (docs/design/dashboard.md),
+    // so the range is a scan of the table.
     const sql =
       `SELECT ${bucket} AS bucket, state, COUNT(*) AS n FROM ${this.#t} WHERE finalized_at >= ${b.time(new Date(p.sinceMs))} ` +
       `AND finalized_at < ${b.time(new Date(p.untilMs))} AND state IN ('completed', 'cancelled', 'discarded') GROUP BY ${bucket}, state`;

@@ -1,6 +1,6 @@
 /**
  * Drizzle table definition of the Concordia jobs table for MariaDB (mysql2). `drizzle-kit
- * generate` (or `push`) creates the same table as `schema/mysql/0001_create_jobs.sql`.
+ * generate` (or `push`) creates the same table as `schema/mysql/0001_create_jobs.sql` to `0003_state_id_index.sql`.
  *
  * @module
  */

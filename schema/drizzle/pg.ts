@@ -1,7 +1,7 @@
 /**
  * Drizzle table definition of the Concordia jobs table for PostgreSQL. Export it from the schema
  * file your `drizzle.config.ts` points at and `drizzle-kit generate` (or `push`) creates the same
- * table as `schema/postgres/0001_create_jobs.sql`.
+ * table as `schema/postgres/0001_create_jobs.sql` to `0003_state_id_index.sql`.
  *
  * @module
  */
@@ -48,7 +48,7 @@ export function concordiaJobsTable<Name extends string>(name: Name) {
       // Claim: state = 'available' AND queue … ORDER BY priority, run_at, id.
       index(`${name}_claim_idx`).on(t.state, t.queue, t.priority, t.runAt, t.id),
       // 0003_state_id_index.sql: lists and counts by state, newest first. It replaced the lease
-      // index; the rescuer reads its few running rows through the claim index's state prefix.
+      // index; the rescuer reaches its few running rows through any index that leads with state.
       index(`${name}_state_id_idx`).on(t.state, t.id),
       // Unique jobs: enqueueUnique inserts with ON CONFLICT (unique_key) DO NOTHING.
       uniqueIndex(`${name}_unique_idx`).on(t.uniqueKey),

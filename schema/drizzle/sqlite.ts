@@ -1,6 +1,6 @@
 /**
  * Drizzle table definition of the Concordia jobs table for SQLite (better-sqlite3).
- * `drizzle-kit generate` (or `push`) creates the same table as `schema/sqlite/0001_create_jobs.sql`.
+ * `drizzle-kit generate` (or `push`) creates the same table as `schema/sqlite/0001_create_jobs.sql` to `0003_state_id_index.sql`.
  *
  * @module
  */

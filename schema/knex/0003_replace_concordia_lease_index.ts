@@ -16,7 +16,7 @@ import type { Knex } from 'knex';
 /**
  * Adds `<table>_state_id_idx` on `(state, id)` (lists and counts by state) and drops
  * `<table>_lease_idx`. The new index comes first, so the table is never without an index that
- * leads with `state`; the rescuer reads its few running rows through the claim index.
+ * leads with `state`: the rescuer reaches its few running rows through either.
  *
  * @example
  * ```ts

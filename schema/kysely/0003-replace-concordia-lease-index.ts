@@ -30,7 +30,7 @@ async function dropIndex(db: Kysely<unknown>, table: string, name: string): Prom
 /**
  * Adds `<table>_state_id_idx` on `(state, id)` (lists and counts by state) and drops
  * `<table>_lease_idx`. The new index comes first, so the table is never without an index that
- * leads with `state`; the rescuer reads its few running rows through the claim index.
+ * leads with `state`: the rescuer reaches its few running rows through either.
  *
  * @example
  * ```ts

@@ -1,6 +1,6 @@
 /**
  * The Concordia jobs table as a MikroORM `EntitySchema`, so the SchemaGenerator (or a migration
- * it generates) creates the same table as `schema/<db>/0001_create_jobs.sql`.
+ * it generates) creates the same table as `schema/<db>/0001_create_jobs.sql` to `0003_state_id_index.sql`.
  *
  * Column types are spelled out per database because MikroORM's defaults differ from the
  * canonical DDL: a plain `Date` is whole-second `datetime` on MariaDB (no milliseconds), a
@@ -135,7 +135,7 @@ export function concordiaJobSchema(options: ConcordiaJobSchemaOptions) {
       // The claim reads in ORDER BY order: state, queue, priority, run_at, id.
       { name: `${table}_claim_idx`, properties: ['state', 'queue', 'priority', 'runAt', 'id'] },
       // 0003_state_id_index.sql: lists and counts by state, newest first. It replaced the lease
-      // index; the rescuer reads its few running rows through the claim index's state prefix.
+      // index; the rescuer reaches its few running rows through any index that leads with state.
       { name: `${table}_state_id_idx`, properties: ['state', 'id'] },
     ],
     // Unique jobs: NULL keys never conflict, so a plain unique index is enough.

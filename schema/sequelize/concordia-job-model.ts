@@ -122,7 +122,7 @@ export function concordiaLeaseIndexName(table: string): string {
 /**
  * The index of 0003 (`schema/<db>/0003_state_id_index.sql`): lists and counts by state, newest
  * first. It took the lease index's place, so a state change writes as many indexes as before;
- * the rescuer reads its few running rows through the claim index's `state` prefix.
+ * the rescuer reaches its few running rows through any index that leads with `state`.
  *
  * @example
  * ```ts

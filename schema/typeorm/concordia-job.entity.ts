@@ -1,6 +1,6 @@
 /**
  * The Concordia jobs table as a TypeORM `EntitySchema`, so `synchronize` or a generated migration
- * creates the same table as `schema/<db>/0001_create_jobs.sql`. An `EntitySchema` needs neither
+ * creates the same table as `schema/<db>/0001_create_jobs.sql` to `0003_state_id_index.sql`. An `EntitySchema` needs neither
  * decorators nor `reflect-metadata` in your tsconfig.
  *
  * Each database gets its own column types, mirroring the canonical DDL:
@@ -130,7 +130,7 @@ export function concordiaJobEntity(options: ConcordiaJobEntityOptions): EntitySc
       // The claim reads in ORDER BY order: state, queue, priority, run_at, id.
       { name: `${table}_claim_idx`, columns: ['state', 'queue', 'priority', 'runAt', 'id'] },
       // 0003_state_id_index.sql: lists and counts by state, newest first. It replaced the lease
-      // index; the rescuer reads its few running rows through the claim index's state prefix.
+      // index; the rescuer reaches its few running rows through any index that leads with state.
       { name: `${table}_state_id_idx`, columns: ['state', 'id'] },
       // Unique jobs: NULL keys never conflict, so a plain unique index is enough.
       { name: `${table}_unique_idx`, columns: ['uniqueKey'], unique: true },
