@@ -3,19 +3,26 @@
  * tables, Sequelize queryInterface migration and model sync, Knex migration) must match the
  * canonical DDL table in the database catalog: columns in order with type, nullability, default,
  * collation and auto-increment, plus the indexes with their columns. Any difference fails here.
+ * The `down` of each migration 0003 must give back the table of the canonical 0001 + 0002.
  */
 import knexFactory, { type Knex } from 'knex';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createConcordiaJobsTable as createWithKnex } from '../../schema/knex/0001_create_concordia_jobs.ts';
 import { addConcordiaUniqueJobs as addUniqueWithKnex } from '../../schema/knex/0002_add_concordia_unique_jobs.ts';
-import { replaceConcordiaLeaseIndex as replaceLeaseWithKnex } from '../../schema/knex/0003_replace_concordia_lease_index.ts';
+import { replaceConcordiaLeaseIndex as replaceLeaseWithKnex, restoreConcordiaLeaseIndex as restoreLeaseWithKnex } from '../../schema/knex/0003_replace_concordia_lease_index.ts';
 import { createConcordiaJobsTable as createWithKysely } from '../../schema/kysely/0001-create-concordia-jobs.ts';
 import { addConcordiaUniqueJobs as addUniqueWithKysely } from '../../schema/kysely/0002-add-concordia-unique-jobs.ts';
-import { replaceConcordiaLeaseIndex as replaceLeaseWithKysely } from '../../schema/kysely/0003-replace-concordia-lease-index.ts';
+import {
+  replaceConcordiaLeaseIndex as replaceLeaseWithKysely,
+  restoreConcordiaLeaseIndex as restoreLeaseWithKysely,
+} from '../../schema/kysely/0003-replace-concordia-lease-index.ts';
 import { defineConcordiaJobModel } from '../../schema/sequelize/concordia-job-model.ts';
 import { createConcordiaJobsTable as createWithSequelize } from '../../schema/sequelize/0001-create-concordia-jobs.ts';
 import { addConcordiaUniqueJobs as addUniqueWithSequelize } from '../../schema/sequelize/0002-add-concordia-unique-jobs.ts';
-import { replaceConcordiaLeaseIndex as replaceLeaseWithSequelize } from '../../schema/sequelize/0003-replace-concordia-lease-index.ts';
+import {
+  replaceConcordiaLeaseIndex as replaceLeaseWithSequelize,
+  restoreConcordiaLeaseIndex as restoreLeaseWithSequelize,
+} from '../../schema/sequelize/0003-replace-concordia-lease-index.ts';
 import { concordiaJobsTable as mysqlJobs } from '../../schema/drizzle/mysql.ts';
 import { concordiaJobsTable as pgJobs } from '../../schema/drizzle/pg.ts';
 import { concordiaJobsTable as sqliteJobs } from '../../schema/drizzle/sqlite.ts';
@@ -73,13 +80,16 @@ async function snapshot(db: Db, ex: Executor, table: string): Promise<Snapshot> 
 
 type Creator = (table: string, sqlitePath: string | undefined) => Promise<void>;
 
+/** Which canonical migrations a creator's table must match: all of them, or those up to 0002. */
+type Creators = Record<string, { dbs: Db[]; upTo?: number; create: (db: Db) => Creator }>;
+
 function knexFor(db: Db, sqlitePath: string | undefined): Knex {
   if (db === 'postgres') return knexFactory({ client: 'pg', connection: PG_URL, pool: { min: 0, max: 2 } });
   if (db === 'mysql') return knexFactory({ client: 'mysql2', connection: MYSQL_URL, pool: { min: 0, max: 2 } });
   return knexFactory({ client: 'better-sqlite3', connection: { filename: sqlitePath! }, useNullAsDefault: true });
 }
 
-const creators: Record<string, { dbs: Db[]; create: (db: Db) => Creator }> = {
+const creators: Creators = {
   'kysely migrations 0001 + 0002 + 0003': {
     dbs: ['postgres', 'mysql', 'sqlite'],
     create: (db) => async (table, path) => {
@@ -142,6 +152,52 @@ const creators: Record<string, { dbs: Db[]; create: (db: Db) => Creator }> = {
       }
     },
   },
+  // Each 0003 `down` must give back the table of 0001 + 0002 (the lease index, no state index).
+  'kysely migration 0003 down': {
+    dbs: ['postgres', 'mysql', 'sqlite'],
+    upTo: 2,
+    create: (db) => async (table, path) => {
+      const k = openKysely(db, path);
+      try {
+        await createWithKysely(k, table);
+        await addUniqueWithKysely(k, table);
+        await replaceLeaseWithKysely(k, table);
+        await restoreLeaseWithKysely(k, table);
+      } finally {
+        await k.destroy();
+      }
+    },
+  },
+  'sequelize queryInterface migration 0003 down': {
+    dbs: ['postgres', 'mysql', 'sqlite'],
+    upTo: 2,
+    create: (db) => async (table, path) => {
+      const s = openSequelize(db, 'mariadb', path);
+      try {
+        await createWithSequelize(s.getQueryInterface(), table);
+        await addUniqueWithSequelize(s.getQueryInterface(), table);
+        await replaceLeaseWithSequelize(s.getQueryInterface(), table);
+        await restoreLeaseWithSequelize(s.getQueryInterface(), table);
+      } finally {
+        await s.close();
+      }
+    },
+  },
+  'knex migration 0003 down': {
+    dbs: ['postgres', 'mysql', 'sqlite'],
+    upTo: 2,
+    create: (db) => async (table, path) => {
+      const k = knexFor(db, path);
+      try {
+        await createWithKnex(k, table);
+        await addUniqueWithKnex(k, table);
+        await replaceLeaseWithKnex(k, table);
+        await restoreLeaseWithKnex(k, table);
+      } finally {
+        await k.destroy();
+      }
+    },
+  },
 };
 
 for (const db of ['postgres', 'mysql', 'sqlite'] as const) {
@@ -168,7 +224,7 @@ for (const db of ['postgres', 'mysql', 'sqlite'] as const) {
         const canonical = uniqueTable('canon');
         const orm = uniqueTable('orm');
         dropped.push(canonical, orm);
-        for (const stmt of ddl(db, canonical)) await ex.execute(stmt, []);
+        for (const stmt of ddl(db, canonical, c.upTo)) await ex.execute(stmt, []);
         await c.create(db)(orm, own ?? sqlitePath);
         const want = await snapshot(db, ex, canonical);
         const got = await snapshot(db, ex, orm);

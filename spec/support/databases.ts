@@ -73,18 +73,24 @@ export function uniqueTable(prefix = 'cj'): string {
   return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
 }
 
-/** The numbered migrations of `db` (`0001_create_jobs.sql`, `0002_unique_jobs.sql`, …), in order. */
-export function migrationFiles(db: Db): string[] {
+/**
+ * The numbered migrations of `db` (`0001_create_jobs.sql`, `0002_unique_jobs.sql`, …), in order;
+ * with `upTo`, only those numbered up to it (the table as an older release left it).
+ */
+export function migrationFiles(db: Db, upTo = Infinity): string[] {
   const dir = new URL(`../../schema/${db}/`, import.meta.url);
   return readdirSync(dir)
-    .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+    .filter((f) => /^\d{4}_.*\.sql$/.test(f) && Number(f.slice(0, 4)) <= upTo)
     .sort()
     .map((f) => new URL(f, dir).pathname);
 }
 
-/** The canonical DDL of `db` (every numbered migration, in order), with the table (and its index names) renamed. */
-export function ddl(db: Db, table: string): string[] {
-  return migrationFiles(db).flatMap((file) =>
+/**
+ * The canonical DDL of `db` (every numbered migration, in order, or those up to `upTo`), with the
+ * table (and its index names) renamed.
+ */
+export function ddl(db: Db, table: string, upTo = Infinity): string[] {
+  return migrationFiles(db, upTo).flatMap((file) =>
     readFileSync(file, 'utf8')
       .replace(/concordia_jobs/g, table)
       .split(/;\s*\n/)
