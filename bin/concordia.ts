@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `concordia` binary: `schema`, `status`, `list`, `cancel`, `retry` and `prune`. See
+ * The `concordia` binary: `schema`, `status`, `list`, `cancel`, `retry`, `prune` and `dashboard`. See
  * `concordia --help` and the README's CLI section; the logic lives in `bin/cli/`.
  *
  * @module

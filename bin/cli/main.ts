@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { createJobs } from '../../lib/client.ts';
 import { ConcordiaError, InvalidIdentifierError } from '../../lib/errors.ts';
+import { assertTableName } from '../../lib/validation.ts';
 import { cancelCommand, checkJobId } from './cancel-command.ts';
 import { connect } from './connect.ts';
 import { CliError, EXIT, usage } from './exit-codes.ts';
@@ -34,6 +35,16 @@ Commands:
   prune [--older-than 7d] [--state completed|cancelled|discarded] [--batch-size n]
         [--url URL] [--table name] [--json]
                          Delete finished jobs older than the cutoff (default: completed, 7d).
+  dashboard [--url URL | --db URL] [--port 3000] [--host 127.0.0.1] [--base-path /]
+            [--read-only] [--args] [--table name] [--json]
+                         Serve the web dashboard until Ctrl-C (SIGINT) or SIGTERM. Prints its
+                         address (--json: one JSON line with "url"). --port 0 takes a free port.
+                         --read-only refuses every action; --args shows job args in the detail.
+                         Access: it listens on 127.0.0.1 unless --host says otherwise. If
+                         CONCORDIA_DASHBOARD_TOKEN is set (16+ characters), every request needs
+                         it: open <address>?token=<token> once in the browser (a cookie then
+                         keeps you signed in), or send "Authorization: Bearer <token>". A --host
+                         other than loopback (e.g. 0.0.0.0) is refused unless the token is set.
 
 Options:
   --url URL     postgres://…, mysql://… (MariaDB) or a SQLite file path. Default: $DATABASE_URL.
@@ -41,8 +52,8 @@ Options:
   --json        Machine-readable output (errors too, on stdout).
   -h, --help    This help.
 
-Exit codes: 0 ok, 1 not done (e.g. job not cancellable or retryable, unknown id), 2 usage error,
-            3 database error (unreachable, driver missing, table missing), 4 internal error.
+Exit codes: 0 ok, 1 not done (e.g. job not cancellable or retryable, unknown id), 2 usage error
+            (dashboard: also a port it cannot listen on), 3 database error (unreachable, driver missing, table missing), 4 internal error.
 `;
 
 /** Where the CLI writes; a seam so the same code serves the binary and in-process callers. */
@@ -95,6 +106,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           args: { type: 'boolean' },
           'older-than': { type: 'string' },
           'batch-size': { type: 'string' },
+          port: { type: 'string' },
+          host: { type: 'string' },
+          'base-path': { type: 'string' },
+          'read-only': { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -112,6 +127,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       if (rest.length > 0) throw usage(`schema takes no arguments (got "${rest[0]}").`);
       io.out(schemaCommand({ db: v.db, orm: v.orm, table: v.table }));
       return EXIT.ok;
+    }
+    if (command === 'dashboard') {
+      if (rest.length > 0) throw usage(`dashboard takes no arguments (got "${rest[0]}").`);
+      // Loaded here only: --help and the other commands need none of the dashboard's code.
+      const { checkDashboardOptions, dashboardCommand } = await import('./dashboard-command.ts');
+      const settings = checkDashboardOptions(
+        { url: v.url, db: v.db, port: v.port, host: v.host, basePath: v['base-path'], readOnly: v['read-only'], args: v.args },
+        io.env,
+      );
+      // The table name is a flag too: checked before connecting, like the others.
+      if (v.table !== undefined) assertTableName(v.table);
+      const conn = await connect(settings.url ?? io.env['DATABASE_URL']);
+      try {
+        await dashboardCommand(conn, settings, v.table, { out: io.out, err: io.err, json });
+        return EXIT.ok;
+      } finally {
+        await conn.close().catch(() => {});
+      }
     }
     if (!['status', 'cancel', 'list', 'retry', 'prune'].includes(command)) throw usage(`Unknown command "${command}". See concordia --help.`);
     if ((command === 'status' || command === 'list' || command === 'prune') && rest.length > 0) throw usage(`${command} takes no arguments (got "${rest[0]}").`);
