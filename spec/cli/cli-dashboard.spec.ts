@@ -272,6 +272,8 @@ describe('concordia dashboard on PostgreSQL, with a token', () => {
     expect(cookie).toMatch(/; Path=\/admin\/jobs; HttpOnly; SameSite=Lax$/);
     expect(cookie).not.toContain(TOKEN);
     const withCookie = { cookie: cookie.split(';')[0]! };
+    const forged = { cookie: `${withCookie.cookie.split('=')[0]}=forged-value` };
+    expect((await http(base, { headers: forged })).status).toBe(401);
     const page = await http(base, { headers: withCookie });
     expect(page.status).toBe(200);
     expect(page.body).toContain('<base href="/admin/jobs/">');
