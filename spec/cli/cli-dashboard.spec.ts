@@ -200,7 +200,7 @@ describe('concordia dashboard on SQLite, on loopback without a token', () => {
     const overview = await http(`${run.url}api/overview`);
     expect(overview.status).toBe(200);
     expect(json(overview)['queues']).toEqual([{ name: 'emails', paused: false }]);
-    expect(json(await http(`${run.url}api/session`))['principal']).toEqual({ id: 'cli', name: 'cli' });
+    expect(json(await http(`${run.url}api/session`))).toMatchObject({ principal: { id: 'cli', name: 'cli' }, readOnly: false, showArgs: false });
 
     const cancel = await post(run.url, `api/jobs/${id}/cancel`);
     expect(cancel.status).toBe(200);
@@ -291,12 +291,12 @@ describe('concordia dashboard on PostgreSQL, with a token', () => {
     expect(await refused(base)).toBe(true);
   });
 
-  it('--read-only refuses actions that the CSRF token would otherwise allow', { timeout: SLOW }, async (ctx) => {
+  it('--read-only refuses actions that the CSRF token would otherwise allow; --args shows args', { timeout: SLOW }, async (ctx) => {
     if (!available) return ctx.skip();
     const [id] = await jobs.enqueueManyAutocommit([mail({}, { queue: 'read_only' })]);
-    const run = await startDashboard(['--url', PG_URL, '--table', h.table, '--port', '0', '--read-only', '--json']);
+    const run = await startDashboard(['--url', PG_URL, '--table', h.table, '--port', '0', '--read-only', '--args', '--json']);
     expect(JSON.parse(run.first)).toMatchObject({ readOnly: true, tokenRequired: false });
-    expect(json(await http(`${run.url}api/session`))['readOnly']).toBe(true);
+    expect(json(await http(`${run.url}api/session`))).toMatchObject({ readOnly: true, showArgs: true });
     const cancel = await post(run.url, `api/jobs/${id}/cancel`);
     expect(cancel.status).toBe(403);
     expect(json(cancel)).toMatchObject({ error: { code: 'READ_ONLY' } });
