@@ -106,6 +106,20 @@ async function post(base: string, path: string, auth: Record<string, string> = {
   return http(`${base}${path}`, { method: 'POST', headers: { ...auth, origin: new URL(base).origin, 'x-csrf-token': session['csrfToken'] as string } });
 }
 
+/** Opens the live-update stream, waits for its first bytes, and returns a promise of its end (in an object: an async function would wait for it). */
+async function openStream(url: string, headers: Record<string, string> = {}): Promise<{ ended: Promise<void> }> {
+  const stream = await new Promise<IncomingMessage>((resolve, reject) => {
+    httpRequest(url, { headers }, (res) => {
+      expect(res.statusCode).toBe(200);
+      res.setEncoding('utf8');
+      res.once('data', () => resolve(res));
+    })
+      .on('error', reject)
+      .end();
+  });
+  return { ended: new Promise<void>((resolve) => stream.on('close', () => resolve())) };
+}
+
 /** Whether nothing listens on the port of `url` any more. */
 async function refused(url: string): Promise<boolean> {
   try {
@@ -213,15 +227,7 @@ describe('concordia dashboard on SQLite, on loopback without a token', () => {
     expect(json(rebound)).toMatchObject({ error: { code: 'FORBIDDEN_HOST' } });
 
     // A live-update stream is open when the signal comes: the stop must end it, not wait for it.
-    const stream = await new Promise<IncomingMessage>((resolve, reject) => {
-      httpRequest(`${run.url}api/events`, (res) => {
-        res.setEncoding('utf8');
-        res.once('data', () => resolve(res));
-      })
-        .on('error', reject)
-        .end();
-    });
-    const streamEnded = new Promise<void>((resolve) => stream.on('close', () => resolve()));
+    const { ended: streamEnded } = await openStream(`${run.url}api/events`);
     run.child.kill('SIGTERM');
     const exit = await run.exited;
     expect(exit).toMatchObject({ code: 0, signal: null });
@@ -286,8 +292,11 @@ describe('concordia dashboard on PostgreSQL, with a token', () => {
     const rootAnswer = await http(base.replace('/admin/jobs/', '/'));
     expect(rootAnswer).toMatchObject({ status: 302, headers: { location: '/admin/jobs/' } });
 
+    // On PostgreSQL the stream's feed holds a LISTEN connection: the stop must release it too.
+    const { ended: streamEnded } = await openStream(`${base}api/events`, bearer);
     run.child.kill('SIGINT');
     expect(await run.exited).toMatchObject({ code: 0, signal: null });
+    await streamEnded;
     expect(await refused(base)).toBe(true);
   });
 
