@@ -4,7 +4,8 @@
  */
 import type { CaseSpec } from './lib/common.ts';
 
-export type CaseTemplate = Omit<CaseSpec, 'tag'> & { label: string; note?: string };
+/** `maxReps`: run in at most this many of the repetitions (a case whose setup alone takes minutes). */
+export type CaseTemplate = Omit<CaseSpec, 'tag'> & { label: string; note?: string; maxReps?: number };
 
 /** The raw loop each database's drains are compared with ("% of raw" and the targets). */
 export const RAW_REFERENCE_CASE = {
@@ -45,7 +46,7 @@ export const PEER_CASE = {
 
 const count = (x: number): string => x.toLocaleString('en-US');
 
-export function buildCases(quick: boolean, drainN?: number): CaseTemplate[] {
+export function buildCases(quick: boolean, drainN?: number, dashboardRows?: number): CaseTemplate[] {
   const N = drainN ?? (quick ? 1000 : 20_000);
   // A drain still running at the cap reports completed/elapsed (marked capped): slow defaults
   // would otherwise take minutes per repetition and push the suite past its 10-minute budget.
@@ -160,5 +161,25 @@ export function buildCases(quick: boolean, drainN?: number): CaseTemplate[] {
   const lt = { scenario: 'large-table' as const, impl: 'large-table' as const, db: 'postgres' as const, n: avail, capSeconds: quick ? 20 : 60 };
   out.push({ ...lt, id: 'large-table/concordia-pg/history', label: `${count(finished)} completed + ${count(avail)} available rows`, opts: { finished } });
   out.push({ ...lt, id: 'large-table/concordia-pg/no-history', label: `${count(avail)} available rows only`, opts: { finished: 0 } });
+
+  // Scenario 6, the dashboard's read endpoints next to a million finished jobs, per database.
+  // Filling a million rows takes up to a minute or two per database, so the case runs once per
+  // suite (its 20 samples per endpoint give the spread), and quick mode fills 20,000 rows with
+  // 5 samples each: a smoke test of the fill, the handler and the EXPLAIN parsing, not a
+  // measurement.
+  const history = dashboardRows ?? (quick ? 20_000 : 1_000_000);
+  for (const [db, name] of [['postgres', 'PostgreSQL'], ['mysql', 'MariaDB'], ['sqlite', 'SQLite']] as const) {
+    out.push({
+      id: `dashboard-reads/${db}`,
+      label: `${name}, ${count(history)} finished jobs`,
+      scenario: 'dashboard-reads',
+      impl: 'dashboard-reads',
+      db,
+      n: history,
+      capSeconds: quick ? 20 : 240,
+      opts: quick ? { samples: 5, warmup: 1 } : { samples: 20, warmup: 3 },
+      maxReps: 1,
+    });
+  }
   return out;
 }

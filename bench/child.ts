@@ -22,6 +22,8 @@ async function main(): Promise<CaseResult> {
       return (await import('./cases/multi-process.ts')).run(spec);
     case 'large-table':
       return (await import('./cases/large-table.ts')).run(spec);
+    case 'dashboard-reads':
+      return (await import('./cases/dashboard-reads.ts')).run(spec);
     case 'pg-boss':
       return (await import('./cases/pg-boss.ts')).run(spec);
     case 'graphile-worker':

@@ -21,7 +21,7 @@ export function pgPool(max: number): pg.Pool {
   return pool;
 }
 
-export type Scenario = 'drain' | 'enqueue' | 'latency' | 'multi-process' | 'large-table';
+export type Scenario = 'drain' | 'enqueue' | 'latency' | 'multi-process' | 'large-table' | 'dashboard-reads';
 
 /** One case as the orchestrator hands it to a child process (serialised as JSON). */
 export interface CaseSpec {
@@ -29,7 +29,7 @@ export interface CaseSpec {
   id: string;
   scenario: Scenario;
   /** Which module under bench/cases runs it. */
-  impl: 'concordia' | 'raw-pg' | 'raw-mysql' | 'raw-sqlite' | 'multi-process' | 'large-table' | 'pg-boss' | 'graphile-worker' | 'bullmq';
+  impl: 'concordia' | 'raw-pg' | 'raw-mysql' | 'raw-sqlite' | 'multi-process' | 'large-table' | 'dashboard-reads' | 'pg-boss' | 'graphile-worker' | 'bullmq';
   /** Database or broker: postgres, mysql, sqlite, redis. */
   db: 'postgres' | 'mysql' | 'sqlite' | 'redis';
   /** Jobs (drain, latency) or jobs enqueued (enqueue). */
@@ -56,6 +56,8 @@ export interface CaseResult {
   /** The cap was hit: `value` is completed/elapsed, not a full drain. */
   partial: boolean;
   extra: Record<string, number>;
+  /** Text findings keyed like `extra` (the dashboard case's one-line query plans). */
+  plans?: Record<string, string>;
 }
 
 /**

@@ -5,6 +5,8 @@
  */
 import type { CaseTemplate } from '../cases.ts';
 import { CONCORDIA_CASE, PEER_CASE, RAW_REFERENCE_CASE } from '../cases.ts';
+import { DASHBOARD_ENDPOINTS } from './dashboard-endpoints.ts';
+import { accessPath } from './explain.ts';
 import { median, type CaseResult } from './common.ts';
 
 /** One child run of a case: its result, or why it failed. */
@@ -32,6 +34,8 @@ export interface Summary {
   /** Runs that hit the cap (their rate is completed/elapsed). */
   capped: number;
   extra: Record<string, number>;
+  /** The first successful run's text findings (query plans), when the case reports any. */
+  plans?: Record<string, string>;
 }
 
 export function summarise(t: CaseTemplate, runs: Run[]): Summary {
@@ -57,6 +61,8 @@ export function summarise(t: CaseTemplate, runs: Run[]): Summary {
     extra,
   };
   if (t.note !== undefined) s.note = t.note;
+  const plans = good.find((r) => r.plans)?.plans;
+  if (plans) s.plans = plans;
   return s;
 }
 
@@ -227,6 +233,7 @@ export function markdown(summaries: Summary[], env: Record<string, unknown>, met
     }
     lines.push('');
   }
+  lines.push(...dashboardSection(summaries.filter((s) => s.scenario === 'dashboard-reads')));
   const goals = targets(summaries);
   if (goals.length) {
     lines.push('### Targets of issue #13 (ratios within this run)');
@@ -235,6 +242,52 @@ export function markdown(summaries: Summary[], env: Record<string, unknown>, met
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/** The dashboard's goal for its list and count endpoints (issue #14). */
+const DASHBOARD_GOAL_MS = 50;
+
+/**
+ * The dashboard-reads tables: one row per endpoint, per database its median / p95 and what
+ * reads the table (from EXPLAIN), a median over the goal in bold; then the plans in full and
+ * where the overview's time went.
+ */
+export function dashboardSection(cases: readonly Summary[]): string[] {
+  const ran = cases.filter((s) => s.ok > 0);
+  if (ran.length === 0) return [];
+  const dbName = (s: Summary): string => s.label.split(',')[0] ?? s.db;
+  const lines: string[] = [];
+  lines.push(`### Dashboard reads next to a long history (ms per request through the handler, median / p95)`);
+  lines.push('');
+  lines.push(
+    `Each database: ${ran.map((s) => `${dbName(s)} ${fmt(s.extra['rows'] ?? Number.NaN)} rows (filled in ${fmt(s.extra['fillSeconds'] ?? Number.NaN, 1)} s)`).join(', ')}; ` +
+      `finished jobs spread over 7 days plus 3,000 available and 200 running, then ANALYZE; ${fmt(ran[0]!.extra['samples'] ?? Number.NaN)} requests per endpoint after warm-up, one at a time. ` +
+      `"Reads with" is what EXPLAIN shows reading the table (PostgreSQL: EXPLAIN ANALYZE; MariaDB: EXPLAIN; SQLite: EXPLAIN QUERY PLAN); "+ sort" means rows are sorted after they are read. Medians over ${DASHBOARD_GOAL_MS} ms are in bold.`,
+  );
+  lines.push('');
+  lines.push(`| Endpoint | ${ran.map((s) => `${dbName(s)} median / p95 | reads with`).join(' | ')} |`);
+  lines.push(`|---|${ran.map(() => '---:|---').join('|')}|`);
+  for (const e of DASHBOARD_ENDPOINTS) {
+    const cells = ran.map((s) => {
+      const p50 = s.extra[`${e.key}P50`] ?? Number.NaN;
+      const shown = `${fmt(p50, 1)} / ${fmt(s.extra[`${e.key}P95`] ?? Number.NaN, 1)}`;
+      return `${p50 > DASHBOARD_GOAL_MS ? `**${shown}**` : shown} | ${accessPath(s.plans?.[e.key] ?? '')}`;
+    });
+    lines.push(`| ${e.label} | ${cells.join(' | ')} |`);
+  }
+  lines.push('');
+  for (const s of ran) {
+    lines.push(`Plans on ${dbName(s)}:`);
+    lines.push('');
+    for (const e of DASHBOARD_ENDPOINTS) {
+      const plan = s.plans?.[e.key];
+      if (plan !== undefined) lines.push(`- ${e.label}: ${plan.replace(/\|/g, '/')}`);
+    }
+    const overview = s.plans?.['overviewStatements'];
+    if (overview !== undefined) lines.push(`- overview, time per statement kind (four reads run at once, so the sum may exceed the request): ${overview}`);
+    lines.push('');
+  }
+  return lines;
 }
 
 /** The smallest and largest share of the jobs one process ran, and the ideal; undefined for one process. */

@@ -1,0 +1,29 @@
+/**
+ * The dashboard endpoints the dashboard-reads case measures, shared by the case and the report
+ * (which must not load the engine to print a table).
+ */
+import { COMMON_KIND, RARE_KIND } from './dashboard-fill.ts';
+
+/** One endpoint as a user reaches it: a path under the base, or one built from an earlier answer. */
+export interface Endpoint {
+  key: string;
+  label: string;
+  path: (ctx: { next: string | null; someId: string }) => string;
+  /** Its statements are explained (lists, counts, detail); the overview's only its slowest. */
+  explainAll: boolean;
+}
+
+/** The endpoints, in the order the report lists them. Keys are the result's field names. */
+export const DASHBOARD_ENDPOINTS: readonly Endpoint[] = [
+  { key: 'overview', label: 'overview (`api/overview`); reads with: its slowest statement', path: () => 'api/overview', explainAll: false },
+  { key: 'list', label: 'jobs list, first page, no filter', path: () => 'api/jobs', explainAll: true },
+  { key: 'listState', label: 'list by state (discarded)', path: () => 'api/jobs?state=discarded', explainAll: true },
+  { key: 'listPage2', label: 'list by state, second page (`cursor` = `next`)', path: ({ next }) => `api/jobs?state=discarded&cursor=${next ?? ''}`, explainAll: true },
+  { key: 'listQueueState', label: 'list by queue + state (reports, completed)', path: () => 'api/jobs?queue=reports&state=completed', explainAll: true },
+  { key: 'listStates', label: 'list by two states (discarded, cancelled)', path: () => 'api/jobs?state=discarded,cancelled', explainAll: true },
+  { key: 'listKindCommon', label: `list by kind, common (${COMMON_KIND}, 40 %)`, path: () => `api/jobs?kind=${COMMON_KIND}`, explainAll: true },
+  { key: 'listKindRare', label: `list by kind, rare (${RARE_KIND}, 0.01 %)`, path: () => `api/jobs?kind=${RARE_KIND}`, explainAll: true },
+  { key: 'count', label: 'count, state (discarded; capped at 10,000)', path: () => 'api/jobs/count?state=discarded', explainAll: true },
+  { key: 'countQueueState', label: 'count, queue + state (billing, cancelled)', path: () => 'api/jobs/count?queue=billing&state=cancelled', explainAll: true },
+  { key: 'detail', label: 'job detail (`api/jobs/:id`)', path: ({ someId }) => `api/jobs/${someId}`, explainAll: true },
+];
