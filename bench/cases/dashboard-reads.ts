@@ -150,11 +150,21 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
       recording = false;
       if (Array.isArray(body.jobs)) extra[`${e.key}Rows`] = body.jobs.length;
       if (typeof body.count === 'number') extra[`${e.key}Rows`] = body.count;
+      if (!e.explainAll) {
+        // The overview's reads run at once (and SQLite's synchronous driver runs them in turn
+        // inside that), so a statement's time in the request includes waiting for the others:
+        // each is timed again alone, for the breakdown and to pick the slowest.
+        const ex = s.adapter.autocommit();
+        for (const r of log) {
+          const t = performance.now();
+          await ex.query(r.sql, r.params);
+          r.ms = performance.now() - t;
+        }
+      }
       const chosen = e.explainAll ? log : [...log].sort((a, b) => b.ms - a.ms).slice(0, 1);
       const lines: string[] = [];
       for (const r of chosen) lines.push(`${e.explainAll ? '' : `${statementName(r.sql)}: `}${await explain(s.side, db, r, table)}`);
       plans[e.key] = lines.join(' | ');
-      // The overview's statements run concurrently (four reads at once): the sum can exceed the wall time.
       if (!e.explainAll) plans[`${e.key}Statements`] = breakdown(log);
       extra[`${e.key}Statements`] = log.length;
       extra[`${e.key}SlowestMs`] = Math.max(...log.map((r) => r.ms));

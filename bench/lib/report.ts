@@ -284,7 +284,7 @@ export function dashboardSection(cases: readonly Summary[]): string[] {
       if (plan !== undefined) lines.push(`- ${e.label}: ${plan.replace(/\|/g, '/')}`);
     }
     const overview = s.plans?.['overviewStatements'];
-    if (overview !== undefined) lines.push(`- overview, time per statement kind (four reads run at once, so the sum may exceed the request): ${overview}`);
+    if (overview !== undefined) lines.push(`- overview, time per kind of statement, each run again alone: ${overview}`);
     lines.push('');
   }
   return lines;
