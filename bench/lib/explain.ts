@@ -57,6 +57,7 @@ interface PgNode {
   'Actual Rows'?: number;
   'Actual Loops'?: number;
   'Sort Method'?: string;
+  'Parent Relationship'?: string;
   'Shared Hit Blocks'?: number;
   'Shared Read Blocks'?: number;
   Plans?: PgNode[];
@@ -67,7 +68,9 @@ function pgSummary(plan: { Plan: PgNode; 'Execution Time'?: number }): string {
   const walk = (node: PgNode): void => {
     const type = node['Node Type'];
     const rows = (node['Actual Rows'] ?? 0) * (node['Actual Loops'] ?? 1);
-    if (node['Index Name']) steps.push(`${type} on ${node['Index Name']} (${rows} rows)`);
+    // The inner side of a join on the primary key fetches rows already found by id.
+    const byId = node['Parent Relationship'] === 'Inner' && (node['Index Name'] ?? '').endsWith('_pkey');
+    if (node['Index Name']) steps.push(`${type} on ${node['Index Name']} (${rows} rows${byId ? ', by id' : ''})`);
     else if (type === 'Seq Scan') steps.push(`Seq Scan on ${node['Relation Name'] ?? '?'} (${rows} rows)`);
     else if (type === 'Sort' || type === 'Incremental Sort') steps.push(`${type}${node['Sort Method'] ? ` (${node['Sort Method']})` : ''}`);
     for (const child of node.Plans ?? []) walk(child);
@@ -128,10 +131,11 @@ async function rawExplain(ex: Executor, db: 'postgres' | 'mysql' | 'sqlite', r: 
  * table's prefix), "primary key", a full scan, and "+ sort" when rows are sorted after reading.
  */
 export function accessPath(summary: string): string {
-  // The page's rows fetched back by id (SQLite's rowid=?, MariaDB's eq_ref) are the same in
-  // every list and say nothing about how the page was found: left out when there is more.
-  const steps = summary.split('; ');
-  const finding = steps.filter((step) => !/\(rowid=\?\)|^eq_ref /.test(step));
+  // The page's rows fetched back by id (PostgreSQL's inner index scan, SQLite's rowid=?,
+  // MariaDB's eq_ref) are the same in every list and say nothing about how the page was found:
+  // left out when there is more.
+  const steps = summary.replace(/ — buffers.*$/, '').split('; ');
+  const finding = steps.filter((step) => !/\(rowid=\?\)|^eq_ref |, by id\)/.test(step));
   if (finding.length > 0 && finding.length < steps.length) summary = finding.join('; ');
   const names = new Set<string>();
   for (const m of summary.matchAll(/concordia_jobs_(\w+)/g)) names.add(m[1] === 'pkey' ? 'primary key' : m[1]!);

@@ -261,7 +261,7 @@ export function dashboardSection(cases: readonly Summary[]): string[] {
   lines.push('');
   lines.push(
     `Each database: ${ran.map((s) => `${dbName(s)} ${fmt(s.extra['rows'] ?? Number.NaN)} rows (filled in ${fmt(s.extra['fillSeconds'] ?? Number.NaN, 1)} s)`).join(', ')}; ` +
-      `finished jobs spread over 7 days plus 3,000 available and 200 running, then ANALYZE; ${fmt(ran[0]!.extra['samples'] ?? Number.NaN)} requests per endpoint after warm-up, one at a time. ` +
+      `finished jobs spread over 7 days plus 3,000 available and 200 running, then ANALYZE; one run of the case, ${fmt(ran[0]!.extra['samples'] ?? Number.NaN)} requests per endpoint after warm-up, one at a time. ` +
       `"Reads with" is what EXPLAIN shows reading the table (PostgreSQL: EXPLAIN ANALYZE; MariaDB: EXPLAIN; SQLite: EXPLAIN QUERY PLAN); "+ sort" means rows are sorted after they are read. Medians over ${DASHBOARD_GOAL_MS} ms are in bold.`,
   );
   lines.push('');

@@ -67,6 +67,7 @@ describe('dashboard-reads plan summary', () => {
     expect(accessPath('SEARCH j USING COVERING INDEX concordia_jobs_lease_idx (state=?) ×2; USE TEMP B-TREE FOR ORDER BY ×2; SEARCH j USING INTEGER PRIMARY KEY (rowid=?)')).toBe('lease_idx + sort');
     expect(accessPath('eq_ref PRIMARY (~1 rows); ref concordia_jobs_claim_idx (~2701 rows, Using filesort, Using index) ×2')).toBe('claim_idx + sort');
     expect(accessPath('SEARCH j USING INTEGER PRIMARY KEY (rowid=?)')).toBe('primary key');
+    expect(accessPath('Index Only Scan on concordia_jobs_state_id_idx (50 rows) ×2; Index Scan on concordia_jobs_pkey (50 rows, by id) — buffers hit 208 read 0, 0.2 ms')).toBe('state_id_idx');
   });
 
   it('tells full scans and primary-key walks apart on each database', () => {
