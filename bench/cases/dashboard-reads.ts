@@ -30,7 +30,7 @@ import { explain, recordingAdapter, type Recorded } from '../lib/explain.ts';
 import { jobsDdl, median, MYSQL_URL, percentile, pgPool, silent, sqliteDir, type CaseResult, type CaseSpec } from '../lib/common.ts';
 
 interface Setup {
-  adapter: Adapter<unknown>;
+  adapter: Adapter<unknown, Executor>;
   /** Setup, EXPLAIN and clean-up, outside the measured pool. */
   side: Executor;
   close(): Promise<void>;
@@ -40,12 +40,12 @@ async function open(spec: CaseSpec): Promise<Setup> {
   if (spec.db === 'postgres') {
     const pool = pgPool(10);
     const side = pgPool(2);
-    return { adapter: pgAdapter(pool) as Adapter<unknown>, side: pgAdapter(side).autocommit(), close: async () => void (await Promise.all([pool.end(), side.end()])) };
+    return { adapter: pgAdapter(pool) as Adapter<unknown, Executor>, side: pgAdapter(side).autocommit(), close: async () => void (await Promise.all([pool.end(), side.end()])) };
   }
   if (spec.db === 'mysql') {
     const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 10 });
     const side = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 1 });
-    return { adapter: mysql2Adapter(pool) as Adapter<unknown>, side: mysql2Adapter(side).autocommit(), close: async () => void (await Promise.all([pool.end(), side.end()])) };
+    return { adapter: mysql2Adapter(pool) as Adapter<unknown, Executor>, side: mysql2Adapter(side).autocommit(), close: async () => void (await Promise.all([pool.end(), side.end()])) };
   }
   if (spec.db === 'sqlite') {
     const dir = sqliteDir(spec.tag);
@@ -54,7 +54,7 @@ async function open(spec: CaseSpec): Promise<Setup> {
     db.pragma('journal_mode = WAL');
     const adapter = betterSqlite3Adapter(db);
     return {
-      adapter: adapter as Adapter<unknown>,
+      adapter: adapter as Adapter<unknown, Executor>,
       side: adapter.autocommit(),
       close: async () => {
         db.close();

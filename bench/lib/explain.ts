@@ -24,7 +24,7 @@ export interface Recorded {
  * `adapter` with every statement of its autocommit executor appended to `log` while `on()` is
  * true (the dashboard reads through `autocommit()`; the rest is passed through untouched).
  */
-export function recordingAdapter<T>(adapter: Adapter<T>, log: Recorded[], on: () => boolean): Adapter<T> {
+export function recordingAdapter<T>(adapter: Adapter<T, Executor>, log: Recorded[], on: () => boolean): Adapter<T, Executor> {
   const wrap = (ex: Executor): Executor => {
     const timed = async <R>(sql: string, params: readonly SqlParam[], run: () => Promise<R>): Promise<R> => {
       if (!on()) return run();
