@@ -19,6 +19,8 @@ export const DASHBOARD_ENDPOINTS: readonly Endpoint[] = [
   { key: 'list', label: 'jobs list, first page, no filter', path: () => 'api/jobs', explainAll: true },
   { key: 'listState', label: 'list by state (discarded)', path: () => 'api/jobs?state=discarded', explainAll: true },
   { key: 'listPage2', label: 'list by state, second page (`cursor` = `next`)', path: ({ next }) => `api/jobs?state=discarded&cursor=${next ?? ''}`, explainAll: true },
+  // A page deep in a large state, as a link holding an old cursor opens it.
+  { key: 'listDeepPage', label: 'list by state, a page from mid-history (completed, `cursor` = a mid-table id)', path: ({ someId }) => `api/jobs?state=completed&cursor=${someId}`, explainAll: true },
   { key: 'listQueueState', label: 'list by queue + state (reports, completed)', path: () => 'api/jobs?queue=reports&state=completed', explainAll: true },
   { key: 'listStates', label: 'list by two states (discarded, cancelled)', path: () => 'api/jobs?state=discarded,cancelled', explainAll: true },
   { key: 'listKindCommon', label: `list by kind, common (${COMMON_KIND}, 40 %)`, path: () => `api/jobs?kind=${COMMON_KIND}`, explainAll: true },
