@@ -49,6 +49,11 @@ export class CountsFeed {
   #current: Promise<void> | null = null;
   #queued: Promise<void> | null = null;
   #failing = false;
+  /** Set by close(): no timer or LISTEN connection is opened again. */
+  #closed = false;
+  /** The LISTEN connection being opened, and the closes of listeners still under way. */
+  #pendingOpen: Promise<void> | null = null;
+  readonly #releasing = new Set<Promise<void>>();
 
   constructor(source: CountsFeedSource) {
     this.#source = source;
@@ -93,6 +98,21 @@ export class CountsFeed {
     return this.#queued;
   }
 
+  /**
+   * Stops the feed for good: drops every subscriber, clears the poll timer, and resolves once
+   * the LISTEN connection (one being opened included) and the read under way have ended, so
+   * that nothing of the feed is left holding the process or the adapter's connections.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#subscribers.clear();
+    this.#stop();
+    // An open still under way closes its listener itself when it lands (no subscribers).
+    await this.#pendingOpen;
+    await Promise.all([...this.#releasing]);
+    await Promise.all([this.#current, this.#queued]);
+  }
+
   async #read(): Promise<void> {
     const { store, logger } = this.#source;
     let snapshot: CountsSnapshot;
@@ -116,6 +136,7 @@ export class CountsFeed {
   }
 
   #start(): void {
+    if (this.#closed) return;
     this.#schedule();
     this.#openListener();
     void this.refresh();
@@ -126,12 +147,21 @@ export class CountsFeed {
     this.#timer = null;
     const listener = this.#listener;
     this.#listener = null;
-    void listener?.close().catch(() => {});
+    if (listener) this.#release(listener);
+  }
+
+  /** Closes a listener, kept track of until it has, so close() can wait for it. */
+  #release(listener: Listener): void {
+    const closing: Promise<void> = listener
+      .close()
+      .catch(() => {})
+      .finally(() => this.#releasing.delete(closing));
+    this.#releasing.add(closing);
   }
 
   #schedule(): void {
     this.#timer = this.#source.clock.setTimeout(() => {
-      if (this.#subscribers.size === 0) return;
+      if (this.#subscribers.size === 0 || this.#closed) return;
       this.#schedule();
       // A LISTEN connection that failed is opened again at the next poll.
       this.#openListener();
@@ -141,19 +171,19 @@ export class CountsFeed {
 
   #openListener(): void {
     const listen = this.#source.listen;
-    if (!listen?.adapter.listen || this.#listener || this.#opening) return;
+    if (!listen?.adapter.listen || this.#listener || this.#opening || this.#closed) return;
     this.#opening = true;
     const lost = (error: unknown): void => {
       this.#source.logger.warn('dashboard: the LISTEN connection for live updates failed; polling until it is back', { error });
       const old = this.#listener;
       this.#listener = null;
-      void old?.close().catch(() => {});
+      if (old) this.#release(old);
     };
-    listen.adapter
+    this.#pendingOpen = listen.adapter
       .listen(listen.channel, () => void this.refresh(), lost)
       .then(
         async (listener) => {
-          if (this.#subscribers.size === 0) return void listener.close().catch(() => {});
+          if (this.#subscribers.size === 0) return this.#release(listener);
           this.#listener = listener;
           // Enqueues before the LISTEN took effect notified nobody: one more read covers them.
           await this.refresh();
@@ -163,6 +193,7 @@ export class CountsFeed {
       )
       .finally(() => {
         this.#opening = false;
+        this.#pendingOpen = null;
       });
   }
 }

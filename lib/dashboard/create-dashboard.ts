@@ -46,11 +46,27 @@ export interface Dashboard {
   handle(request: Request, context?: DashboardRequestContext): Promise<Response>;
   /** The `basePath` option, normalized (`''` for the root), or undefined when it is per request. */
   readonly basePath: string | undefined;
+  /**
+   * Shuts the live updates down, for a graceful stop of the server: ends every open event
+   * stream (`api/events`), stops the counts feed (its poll timer and, on PostgreSQL, its LISTEN
+   * connection) and resolves once all of that is closed. An open dashboard tab keeps a request
+   * open for as long as it stays open, so `server.close()` would wait for it; call this first:
+   * `await dashboard.close(); server.close()`.
+   *
+   * Afterwards `api/events` answers 503 `SHUTTING_DOWN` with a `Retry-After`, so a client that
+   * reconnects before the server stops listening is told to come back (to the instance that
+   * replaces this one) rather than kept open. Every other route is still served: those requests
+   * are short and end by themselves, and the app decides when its server stops taking them.
+   * The Concordia client is not closed (it is the app's). Calling it again returns the same promise.
+   */
+  close(): Promise<void>;
 }
 
 /** How the overview reads throughput: the last day, by hour. */
 const THROUGHPUT_WINDOW_MS = 24 * 3600 * 1000;
 const THROUGHPUT_BUCKET_MS = 3600 * 1000;
+/** How soon a client refused after close() is asked to try again, in seconds: about when a restarted instance is up. */
+const RETRY_AFTER_CLOSE_S = 5;
 /** Running jobs listed on the overview. */
 const RUNNING_LIMIT = 50;
 
@@ -133,6 +149,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const store: DashboardStore = backendStore(jobs);
   const assets = new StaticAssets();
   let feed: CountsFeed | null = null;
+  /** The ends of the open event streams, and close()'s promise once it was called. */
+  const openStreams = new Set<() => void>();
+  let closing: Promise<void> | null = null;
   if (!authorize) {
     logger.warn('dashboard: no `authorize` option, so anyone who can reach it may see, cancel and delete jobs. Pass authorize(request) to decide who may.');
   }
@@ -209,10 +228,12 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       case 'cron':
         return jsonResponse(await bounded(cronView(periodic, store, ctx.now(), jobs.defaultQueue)));
       case 'events':
+        // After close() a stream would keep the server from stopping, and the feed is gone.
+        if (closing) throw new HttpError(503, 'SHUTTING_DOWN', 'The dashboard is shutting down; live updates are not served here any more.', { 'retry-after': String(RETRY_AFTER_CLOSE_S) });
         // A HEAD gets the headers only: opening a stream nobody reads would hold the feed open.
         if (route.head) return new Response(null, { status: 200, headers: secure(new Headers({ 'content-type': 'text/event-stream; charset=utf-8' }), true) });
         feed ??= new CountsFeed({ store, clock, logger, listen, pollIntervalMs });
-        return eventStream(feed, request, { heartbeatMs, clock, logger });
+        return eventStream(feed, request, { heartbeatMs, clock, logger, open: openStreams });
     }
   };
 
@@ -231,9 +252,18 @@ export function createDashboard(options: DashboardOptions): Dashboard {
     }
   };
 
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      // Each end removes itself from the set, hence the copy.
+      for (const end of [...openStreams]) end();
+      await feed?.close();
+      logger.debug('dashboard: closed');
+    })());
+
   const dashboard = ((request: Request) => handle(request)) as Dashboard;
   Object.defineProperties(dashboard, {
     handle: { value: handle, enumerable: true },
+    close: { value: close, enumerable: true },
     basePath: { value: fixedBase, enumerable: true },
   });
   return dashboard;

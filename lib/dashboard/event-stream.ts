@@ -2,7 +2,8 @@
  * `GET /api/events`: a server-sent event stream with a `counts` event whenever the counts by
  * queue and state (or the paused queues) change, the first one at once. Comment lines keep an
  * idle stream open through proxies. The stream ends when the client goes away (the request's
- * signal, or the body being cancelled), and then leaves the shared feed.
+ * signal, or the body being cancelled), or when the dashboard closes (its `close()` calls every
+ * function in `open`), and then leaves the shared feed.
  *
  * @module
  */
@@ -13,8 +14,17 @@ import { secure } from './security-headers.ts';
 
 const encoder = new TextEncoder();
 
-export function eventStream(feed: CountsFeed, request: Request, options: { heartbeatMs: number; clock: Clock; logger: SafeLogger }): Response {
-  const { clock, logger, heartbeatMs } = options;
+/** What an event stream needs besides its feed and request. */
+export interface EventStreamOptions {
+  heartbeatMs: number;
+  clock: Clock;
+  logger: SafeLogger;
+  /** The ends of the open streams: each stream adds its own while open, the dashboard's close() calls them. */
+  open: Set<() => void>;
+}
+
+export function eventStream(feed: CountsFeed, request: Request, options: EventStreamOptions): Response {
+  const { clock, logger, heartbeatMs, open: openStreams } = options;
   let close = (): void => {};
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
@@ -44,6 +54,7 @@ export function eventStream(feed: CountsFeed, request: Request, options: { heart
       close = () => {
         if (!open) return;
         open = false;
+        openStreams.delete(close);
         unsubscribe();
         if (heartbeat !== null) clock.clearTimeout(heartbeat);
         request.signal.removeEventListener('abort', close);
@@ -55,6 +66,7 @@ export function eventStream(feed: CountsFeed, request: Request, options: { heart
         logger.debug('dashboard: event stream closed', { open: feed.subscribers });
       };
       request.signal.addEventListener('abort', close);
+      openStreams.add(close);
       // Tells EventSource how soon to reconnect after a drop, and opens the stream at once.
       send('retry: 3000\n: connected\n\n');
       beat();

@@ -12,7 +12,8 @@
  * - 404 `NOT_FOUND` (no such route, job or asset);
  * - 405 `METHOD_NOT_ALLOWED`; 413 `BODY_TOO_LARGE`; 415 `UNSUPPORTED_MEDIA_TYPE`;
  * - 500 `INTERNAL` (details logged, never sent); 501 `NOT_AVAILABLE` (the database's dialect lacks
- *   the storage method); 503 `TIMEOUT` (a read ran past `statementTimeoutMs`).
+ *   the storage method); 503 `TIMEOUT` (a read ran past `statementTimeoutMs`); 503 `SHUTTING_DOWN`
+ *   (`api/events` after `Dashboard.close()`, with a `Retry-After`).
  */
 export type DashboardErrorCode =
   | 'INVALID_REQUEST'
@@ -27,7 +28,8 @@ export type DashboardErrorCode =
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'INTERNAL'
   | 'NOT_AVAILABLE'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  | 'SHUTTING_DOWN';
 
 /** An error answer, thrown anywhere in a request and turned into its JSON response. */
 export class HttpError extends Error {

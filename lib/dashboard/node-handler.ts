@@ -73,6 +73,12 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
     res.end();
     return;
   }
+  if (response.headers.get('content-type')?.startsWith('text/event-stream') && 'shouldKeepAlive' in res) {
+    // An event stream ends when the client leaves or the dashboard closes, the latter at
+    // shutdown: the connection is closed with it rather than kept for another request, or a
+    // server.close() already under way would wait out the keep-alive timeout. (HTTP/1 only.)
+    res.shouldKeepAlive = false;
+  }
   // Sent now: an event stream's first event may be a while coming.
   res.flushHeaders();
   try {
