@@ -7,15 +7,17 @@
  *
  * Every sample gets the same checks: the page, an asset, the session, a state-changing request
  * with and without its CSRF token, the event stream, the app's own route and a path outside the
- * mount. Servers are closed with a plain `close()`, which waits for every open request: an event
- * stream the dashboard failed to end would make the closing hook time out.
+ * mount, and last the sample's own shutdown path with an event stream still open. That path calls
+ * `dashboard.close()` and then a plain `server.close()` (or Fastify's `close()`), which waits for
+ * every open request and forces none closed: an event stream the dashboard failed to end would
+ * make the test time out.
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve as serveHono } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAppJobs, sendInvoice, type SampleOptions } from '../../fixtures/dashboard-frameworks/app-jobs.ts';
+import { closeServer, openAppJobs, sendInvoice, type SampleApp, type SampleOptions } from '../../fixtures/dashboard-frameworks/app-jobs.ts';
 import { expressApp } from '../../fixtures/dashboard-frameworks/express.ts';
 import { fastifyApp } from '../../fixtures/dashboard-frameworks/fastify.ts';
 import { honoApp } from '../../fixtures/dashboard-frameworks/hono.ts';
@@ -33,6 +35,7 @@ interface Running {
   origin: string;
   /** Sends a request for `path` (from the root) to the app. */
   send(path: string, init?: RequestInit): Promise<Response>;
+  /** The sample's shutdown path: its dashboard, then its server. */
   close(): Promise<void>;
 }
 
@@ -40,32 +43,36 @@ interface Sample {
   name: string;
   basePath: string;
   /** The app's client: opened here for the servers, by the app itself for Next. */
-  open(): { jobs: Jobs<unknown>; close(): void };
+  open(): { jobs: Jobs<unknown>; close(): void | Promise<void> };
   start(options: SampleOptions): Promise<Running>;
   /** Whether the sample's logger is the spec's (Next's route creates its dashboard on its own). */
   logs: boolean;
 }
 
-/** A started node:http server; `close()` waits for every request on it to end. */
-async function onPortZero(server: Server): Promise<Running> {
+/** A started node:http server; `close()` is the samples' shutdown path (`closeServer`): the dashboard, then `server.close()`. */
+async function onPortZero(server: Server, { dashboard }: Pick<SampleApp<unknown>, 'dashboard'>): Promise<Running> {
   if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   else await new Promise<void>((resolve) => (server.address() ? resolve() : server.once('listening', () => resolve())));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     origin,
     send: (path, init) => fetch(`${origin}${path}`, init),
-    close: () => new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+    close: () => closeServer(server, dashboard),
   };
 }
 
-const nodeListener = (listener: RequestListener) => onPortZero(createServer(listener));
+const nodeListener = (listener: RequestListener, sample: SampleApp<unknown>) => onPortZero(createServer(listener), sample);
 const ownFile = () => {
   const app = openAppJobs(tempSqlitePath());
   return { jobs: app.jobs as Jobs<unknown>, close: app.close };
 };
 
 const samples: Sample[] = [
-  { name: 'express', basePath: '/admin/jobs', open: ownFile, logs: true, start: async (options) => nodeListener(expressApp(options)) },
+  { name: 'express', basePath: '/admin/jobs', open: ownFile, logs: true, start: async (options) => {
+      const sample = expressApp(options);
+      return nodeListener(sample.app, sample);
+    },
+  },
   {
     name: 'fastify',
     basePath: '/ops/queue',
@@ -82,9 +89,21 @@ const samples: Sample[] = [
     basePath: '/internal/concordia',
     open: ownFile,
     logs: true,
-    start: async (options) => onPortZero(serveHono({ fetch: honoApp(options).fetch, port: 0, hostname: '127.0.0.1' }) as Server),
+    start: async (options) => {
+      const sample = honoApp(options);
+      return onPortZero(serveHono({ fetch: sample.app.fetch, port: 0, hostname: '127.0.0.1' }) as Server, sample);
+    },
   },
-  { name: 'koa', basePath: '/ops/koa-jobs', open: ownFile, logs: true, start: async (options) => nodeListener(koaApp(options).callback()) },
+  {
+    name: 'koa',
+    basePath: '/ops/koa-jobs',
+    open: ownFile,
+    logs: true,
+    start: async (options) => {
+      const sample = koaApp(options);
+      return nodeListener(sample.app.callback(), sample);
+    },
+  },
   {
     name: 'next',
     basePath: '/admin/jobs',
@@ -96,7 +115,8 @@ const samples: Sample[] = [
     async start() {
       const origin = 'http://localhost:3000';
       const route = nextAppRouter(fileURLToPath(new URL('../../fixtures/dashboard-frameworks/next/app/', import.meta.url)));
-      return { origin, send: (path, init) => route(new Request(`${origin}${path}`, init)), close: async () => {} };
+      // Next runs the server; the app's shutdown path is closeAppJobs(), which closes the dashboard first.
+      return { origin, send: (path, init) => route(new Request(`${origin}${path}`, init)), close: closeAppJobs };
     },
   },
 ];
@@ -116,8 +136,9 @@ describe.each(samples)('the $name sample', (sample) => {
   });
 
   afterAll(async () => {
+    // Already closed by the last test, unless a test failed before it.
     await running?.close();
-    app?.close();
+    await app?.close();
   });
 
   const send = (path: string, init: RequestInit = {}) => running!.send(path, { ...init, headers: { ...SIGNED_IN, ...(init.headers as Record<string, string>) } });
@@ -209,22 +230,16 @@ describe.each(samples)('the $name sample', (sample) => {
       await outside.body?.cancel();
     }
   });
-});
 
-describe('the fastify sample at shutdown', () => {
-  it('closes while a dashboard event stream is still open (forceCloseConnections)', async () => {
-    const app = openAppJobs(tempSqlitePath());
-    try {
-      const fastify = await fastifyApp({ jobs: app.jobs as Jobs<unknown>, basePath: '/ops/queue', logger: recordingLogger().logger });
-      const origin = await fastify.listen({ port: 0, host: '127.0.0.1' });
-      const events = await fetch(`${origin}/ops/queue/api/events`, { headers: SIGNED_IN });
-      const reader = sseReader(events.body!);
-      await countsWhere(reader, () => true);
-      // Resolves only once every connection is gone, the stream's included.
-      await fastify.close();
-      await reader.ended;
-    } finally {
-      app.close();
-    }
+  it('shuts down through its own shutdown path while an event stream is still open', async () => {
+    const events = await send(`${basePath}/api/events`);
+    const reader = sseReader(events.body!);
+    await countsWhere(reader, () => true);
+    const stopping = running!;
+    running = undefined;
+    // Resolves only once every request on the server has ended, the stream's included: nothing is forced closed.
+    await stopping.close();
+    await reader.ended;
+    expect(reader.raw()).toContain('event: counts');
   });
 });
