@@ -1,9 +1,9 @@
 /**
  * `Dashboard.close()` for a graceful shutdown, over a real node:http server (`toNodeHandler`):
  * an open event stream is ended on the server, so a plain `server.close()` (which waits for every
- * open request) completes; `api/events` is refused afterwards while the other routes still
- * answer; and on PostgreSQL the counts feed's LISTEN connection is released by the time
- * `close()` resolves.
+ * open request) completes; no timer of the live updates is left; `api/events` is refused
+ * afterwards while the other routes still answer; and on PostgreSQL the counts feed's LISTEN
+ * connection is released by the time `close()` resolves.
  *
  * Servers here are closed with `server.close()` alone, never `closeAllConnections()`: a stream the
  * dashboard failed to end would keep the close callback from ever running, and the test would
@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { memoryAdapter } from '../../adapters/memory/memory-adapter.ts';
+import { FakeClock } from '../../lib/clock.ts';
 import { createDashboard, toNodeHandler, type Dashboard } from '../../lib/dashboard/index.ts';
 import { createJobs, defineJob, type Jobs } from '../../lib/index.ts';
 import type { Adapter, Listener } from '../../lib/sql/executor.ts';
@@ -99,6 +100,20 @@ describe('Dashboard.close() (memory adapter)', () => {
     expect(session.status).toBe(200);
     expect(((await session.json()) as { principal: { id: string } }).principal.id).toBe('alice');
     expect((await fetch(`${origin}${BASE}/api/overview`)).status).toBe(200);
+    await stop();
+  });
+
+  it("leaves none of the live updates' timers behind (the feed's poll, the stream's heartbeat)", async () => {
+    const clock = new FakeClock();
+    const jobs = createJobs({ adapter: memoryAdapter(), jobs: [ping], clock }) as Jobs<unknown>;
+    const dashboard = createDashboard({ jobs, authorize: () => 'alice', logger: recordingLogger().logger });
+    const { origin, server, stop } = await start(dashboard);
+    leftOpen.push(server);
+    const reader = await openStream(origin);
+    expect(clock.pendingTimers).toBe(2);
+    await dashboard.close();
+    expect(clock.pendingTimers).toBe(0);
+    await reader.ended;
     await stop();
   });
 
