@@ -7,7 +7,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { Backend, DispatcherAccess } from './backend/backend.ts';
 import { InvalidArgsError, InvalidOptionError, StateError, UnknownJobKindError } from './errors.ts';
 import type { InsertRow, UniqueInsertRow } from './job.ts';
-import { isJobId, MAX_JOB_ID } from './job-id.ts';
+import { MAX_JOB_ID } from './job-id.ts';
 import type { AnyJobDefinition, AnyJobRequest, EnqueueOptions, JobRequest } from './job-definition.ts';
 import type { Adapter } from './backend/adapter.ts';
 import { batchCost, DEFAULT_BATCH_BYTES, MAX_ROWS_PER_INSERT, SMALL_BATCH_BYTES, splitRows } from './insert-batches.ts';
@@ -412,7 +412,10 @@ export class Jobs<Tx> {
   async cancel(id: string | number | bigint): Promise<boolean> {
     const text = String(id);
     // A number past 2^53 has already lost digits: it may name another job.
-    if ((typeof id === 'number' && !Number.isSafeInteger(id)) || !isJobId(text)) throw new InvalidOptionError(`cancel: job id must be an integer from 0 to ${MAX_JOB_ID}, got ${JSON.stringify(text).slice(0, 40)}.`);
+    if ((typeof id === 'number' && !Number.isSafeInteger(id)) || !this.backend.isJobId(text)) {
+      const form = this.backend.capabilities.ids === 'store' ? `an integer from 0 to ${MAX_JOB_ID}` : `an id as enqueue returned it`;
+      throw new InvalidOptionError(`cancel: job id must be ${form}, got ${JSON.stringify(text).slice(0, 40)}.`);
+    }
     return this.backend.cancel(this.adapter.autocommit(), text, this.clock.sqlNow());
   }
 

@@ -16,3 +16,19 @@ export const MAX_JOB_ID = '9223372036854775807';
 export function isJobId(text: string): boolean {
   return /^\d{1,19}$/.test(text) && (text.length < 19 || text <= MAX_JOB_ID);
 }
+
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Whether `text` is a UUIDv7 in lowercase text form: the ids of backends whose client makes them. */
+export function isUuidV7(text: string): boolean {
+  return UUID_V7.test(text);
+}
+
+/**
+ * Whether `text` has the form of a job id of any backend (see {@link isJobId} and
+ * {@link isUuidV7}). For layers that serve every backend, such as the dashboard's HTTP routes:
+ * the backend then checks its own form before any read.
+ */
+export function isAnyJobId(text: string): boolean {
+  return isJobId(text) || isUuidV7(text);
+}

@@ -75,6 +75,12 @@ export interface Backend<S = unknown> {
   readonly name: string;
   /** What this backend can do; the engine and the conformance suite read this, never the name. */
   readonly capabilities: BackendCapabilities;
+  /**
+   * Whether `text` can name a job of this store: decimal digits up to 2^63 − 1 where the store
+   * numbers jobs (SQL, memory), the client-made id's form elsewhere. Checked before any read or
+   * write that takes an id, so a malformed id is refused with a typed error, never sent.
+   */
+  isJobId(text: string): boolean;
   /** The channel enqueues notify on, where the store has LISTEN-like wake-ups (see {@link Adapter.listen}). */
   readonly channel?: string | null;
   /** Inserts a batch of jobs through `ex` (the caller's transaction or an autocommit executor); returns ids in order. */

@@ -323,10 +323,25 @@ export function checkInt(what: string, value: unknown, fallback: number | null, 
   return value;
 }
 
-/** Checks a job id (a decimal BIGINT as text); throws {@link InvalidOptionError}. */
-export function checkId(what: string, value: unknown): string {
-  if (typeof value !== 'string' || !isJobId(value)) throw new InvalidOptionError(`${what} must be a job id (decimal digits), got ${describe(value)}.`);
+/** Checks a job id (by default a decimal BIGINT as text; `isId` for backends with other ids); throws {@link InvalidOptionError}. */
+export function checkId(what: string, value: unknown, isId: (text: string) => boolean = isJobId): string {
+  if (typeof value !== 'string' || !isId(value)) throw new InvalidOptionError(`${what} must be a job id, got ${describe(value)}.`);
   return value;
+}
+
+/** Whether the JSON document holds `m.value` at `m.path`, with the same typing rules as SQL. */
+export function jsonHolds(doc: unknown, m: CheckedPathMatch): boolean {
+  let at: unknown = doc;
+  for (const s of m.segments) {
+    if ('index' in s) {
+      if (!Array.isArray(at) || s.index >= at.length) return false;
+      at = at[s.index];
+    } else {
+      if (typeof at !== 'object' || at === null || Array.isArray(at) || !Object.hasOwn(at, s.key)) return false;
+      at = (at as Record<string, unknown>)[s.key];
+    }
+  }
+  return at === m.value;
 }
 
 /** A checked {@link SearchJobsParams}. */
@@ -337,11 +352,11 @@ export interface CheckedSearch {
   scanLimit: number;
 }
 
-export function checkSearch(params: SearchJobsParams): CheckedSearch {
+export function checkSearch(params: SearchJobsParams, isId: (text: string) => boolean = isJobId): CheckedSearch {
   if (!plainObject(params)) throw new InvalidOptionError('searchJobs: params must be an object.');
   return {
     filter: checkFilter(params.filter),
-    cursor: params.cursor === undefined || params.cursor === null ? null : checkId('searchJobs: cursor', params.cursor),
+    cursor: params.cursor === undefined || params.cursor === null ? null : checkId('searchJobs: cursor', params.cursor, isId),
     limit: checkInt('searchJobs: limit', params.limit, DEFAULT_PAGE, 1, MAX_PAGE),
     scanLimit: checkInt('searchJobs: scanLimit', params.scanLimit, DEFAULT_SCAN, 1, MAX_SCAN),
   };
@@ -357,12 +372,12 @@ export function checkAction(action: unknown): JobAction {
   return action as JobAction;
 }
 
-export function checkTarget(target: unknown): CheckedTarget {
+export function checkTarget(target: unknown, isId: (text: string) => boolean = isJobId): CheckedTarget {
   if (!plainObject(target)) throw new InvalidOptionError('A job action needs { ids } or { filter, max }.');
   if ('ids' in target) {
     const ids = target['ids'];
     if (!Array.isArray(ids) || ids.length > MAX_TARGET_IDS) throw new InvalidOptionError(`ids must be a list of at most ${MAX_TARGET_IDS} job ids.`);
-    return { ids: [...new Set(ids.map((id, i) => checkId(`ids[${i}]`, id)))] };
+    return { ids: [...new Set(ids.map((id, i) => checkId(`ids[${i}]`, id, isId)))] };
   }
   if (!('filter' in target)) throw new InvalidOptionError('A job action needs { ids } or { filter, max }.');
   // No default for max: acting on "everything that matches" must say how many at most.

@@ -9,7 +9,7 @@
  * @module
  */
 import { ConcordiaError, InvalidOptionError } from '../errors.ts';
-import { isJobId } from '../job-id.ts';
+import { isAnyJobId } from '../job-id.ts';
 import { consoleLogger, normalizeLogger, type SafeLogger } from '../logger.ts';
 import { assertInt } from '../validation.ts';
 import { normalizeBasePath, routePath } from './base-path.ts';
@@ -214,7 +214,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       }
       case 'job': {
         const id = route.params['id']!;
-        if (!isJobId(id)) throw badRequest('The job id must be an integer.');
+        if (!isAnyJobId(id)) throw badRequest('The job id must be a job id as the list gives it.');
         const job = await bounded(store.jobDetail(id));
         if (!job) throw new HttpError(404, 'NOT_FOUND', `No job ${id}.`);
         return jsonResponse(shownDetail(job, { showArgs: showArgs(principal), redact }));

@@ -8,7 +8,7 @@
  * @module
  */
 import type { JobState } from '../job.ts';
-import { isJobId } from '../job-id.ts';
+import { isAnyJobId } from '../job-id.ts';
 import { assertName } from '../validation.ts';
 import type { JobFilter, JsonPathMatch } from './dashboard-store.ts';
 import { badRequest } from './http-error.ts';
@@ -111,7 +111,7 @@ export function pageFromQuery(params: URLSearchParams): { cursor?: string; limit
   const limit = limitText === null || limitText === '' ? DEFAULT_PAGE_SIZE : Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw badRequest(`limit: an integer from 1 to ${MAX_PAGE_SIZE}.`);
   if (cursor === null || cursor === '') return { limit };
-  if (!isJobId(cursor)) throw badRequest('cursor: a job id, as the previous page returned it in `next`.');
+  if (!isAnyJobId(cursor)) throw badRequest('cursor: a job id, as the previous page returned it in `next`.');
   return { cursor, limit };
 }
 

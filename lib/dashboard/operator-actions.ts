@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isJobId } from '../job-id.ts';
+import { isAnyJobId } from '../job-id.ts';
 import type { SafeLogger } from '../logger.ts';
 import { assertName } from '../validation.ts';
 import { CSRF_HEADER, isSameOrigin, type CsrfTokens } from './csrf.ts';
@@ -75,7 +75,7 @@ async function run(ctx: ActionContext, action: JobAction, target: JobTarget): Pr
 /** `POST /api/jobs/:id/:action`. */
 export async function actOnJob(ctx: ActionContext, id: string, actionName: string): Promise<Response> {
   const action = jobAction(actionName);
-  if (!isJobId(id)) throw badRequest('The job id must be an integer.');
+  if (!isAnyJobId(id)) throw badRequest('The job id must be a job id as the list gives it.');
   return run(ctx, action, { ids: [id] });
 }
 
@@ -89,7 +89,7 @@ export async function actInBulk(ctx: ActionContext): Promise<Response> {
   const action = name as JobAction;
   if (ids !== undefined) {
     if (filter !== undefined || expected !== undefined) throw badRequest('Give either ids, or filter and expected.');
-    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BULK_IDS || !ids.every((id) => typeof id === 'string' && isJobId(id))) {
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BULK_IDS || !ids.every((id) => typeof id === 'string' && isAnyJobId(id))) {
       throw badRequest(`ids: 1 to ${MAX_BULK_IDS} job ids, as strings.`);
     }
     return run(ctx, action, { ids: [...new Set(ids as string[])] });

@@ -11,6 +11,7 @@ import type { DialectName, Executor, SqlParam, SqlRow } from '../sql/executor.ts
 import type { BackendCapabilities } from '../backend/capabilities.ts';
 import type { ClaimParams, Dialect, DispatcherDb, FailParams, PruneParams, Statement } from './dialect.ts';
 import { withSavepoint, withSavepointSync } from './savepoint.ts';
+import { isJobId } from '../job-id.ts';
 import { DEFAULT_BATCH_BYTES } from '../insert-batches.ts';
 import type * as Inspection from '../backend/inspection.ts';
 import { SqlInspection } from './sql-inspection.ts';
@@ -196,6 +197,10 @@ export abstract class SqlDialect implements Dialect {
     // PostgreSQL takes messages up to 1 GB and SQLite strings up to 1e9 bytes (bound values are
     // not part of the SQL text); a fixed budget keeps one statement, and its memory, moderate.
     return STATEMENT_BUDGET_BYTES;
+  }
+
+  isJobId(text: string): boolean {
+    return isJobId(text);
   }
 
   atomic<T>(ex: Executor, name: string, fn: () => Promise<T>): Promise<T> {

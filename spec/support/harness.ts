@@ -30,7 +30,7 @@ export interface JobRowView {
 export interface Harness<Tx = unknown> {
   /** e.g. `knex/postgres`. */
   readonly name: string;
-  readonly db: Db | 'memory';
+  readonly db: Db | 'memory' | 'redis';
   readonly adapter: Adapter<Tx>;
   readonly table: string;
   /** Runs `fn` in a transaction of the ORM's own API: commit on resolve, rollback on throw. */
@@ -52,6 +52,11 @@ export interface Harness<Tx = unknown> {
    * not JS numbers), as a table that has been in service long enough would. SQL databases only.
    */
   bumpIds?(next: string): Promise<void>;
+  /**
+   * Ends, from the server's side, the connections listening for this table's wake-ups (where
+   * the harness knows how without raw SQL); returns how many it ended.
+   */
+  killListeners?(): Promise<number>;
   /** Drops a column from a scratch copy check: runs raw DDL (SQL databases only). */
   raw?: Executor;
   close(): Promise<void>;

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { Backend, DispatcherAccess } from '../../backend/backend.ts';
 import type { BackendCapabilities } from '../../backend/capabilities.ts';
 import { StateError } from '../../errors.ts';
+import { isJobId } from '../../job-id.ts';
 import { STATE_BITS, type ClaimedJob, type Fence, type InsertRow, type JobErrorEntry, type JobState, type UniqueInsertResult, type UniqueInsertRow } from '../../job.ts';
 import type { ClaimParams, FailParams, JobCount, ListedJob, ListJobsFilter, PruneParams, RetryResult } from '../../backend/backend.ts';
 import type * as Inspection from '../../backend/inspection.ts';
@@ -150,6 +151,10 @@ export class MemoryBackend implements Backend<MemorySession> {
 
   async maxBatchBytes(_ex: Executor): Promise<number> {
     return Number.MAX_SAFE_INTEGER;
+  }
+
+  isJobId(text: string): boolean {
+    return isJobId(text);
   }
 
   atomic<T>(_ex: Executor, _name: string, fn: () => Promise<T>): Promise<T> {

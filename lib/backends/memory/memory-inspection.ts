@@ -22,9 +22,9 @@ import {
   checkTarget,
   checkThroughput,
   fillBuckets,
+  jsonHolds,
   normaliseErrors,
   type CheckedFilter,
-  type CheckedPathMatch,
   type JobAction,
   type JobDetail,
   type JobFilter,
@@ -58,21 +58,6 @@ function parse(text: string | null): unknown {
   }
 }
 
-/** Whether the JSON document holds `m.value` at `m.path`, with the same typing rules as SQL. */
-function holds(doc: unknown, m: CheckedPathMatch): boolean {
-  let at: unknown = doc;
-  for (const s of m.segments) {
-    if ('index' in s) {
-      if (!Array.isArray(at) || s.index >= at.length) return false;
-      at = at[s.index];
-    } else {
-      if (typeof at !== 'object' || at === null || Array.isArray(at) || !Object.hasOwn(at, s.key)) return false;
-      at = (at as Record<string, unknown>)[s.key];
-    }
-  }
-  return at === m.value;
-}
-
 function indexed(r: MemoryJobRow, f: CheckedFilter, cursor: number | null): boolean {
   return (
     f.states.includes(r.state) &&
@@ -88,7 +73,7 @@ function residual(r: MemoryJobRow, f: CheckedFilter): boolean {
   if (f.json.length === 0) return true;
   const args = parse(r.args);
   const metadata = parse(r.metadata);
-  return f.json.every((m) => holds(m.column === 'args' ? args : metadata, m));
+  return f.json.every((m) => jsonHolds(m.column === 'args' ? args : metadata, m));
 }
 
 function date(ms: number | null): Date | null {

@@ -30,7 +30,7 @@ async function route(root: HTMLElement): Promise<void> {
   const status = document.getElementById('status');
   if (status) status.textContent = '';
   try {
-    const job = /^\/jobs\/(\d+)$/.exec(path);
+    const job = /^\/jobs\/([0-9a-f-]{1,40})$/.exec(path);
     if (job) await renderJob(root, job[1]!);
     else if (path === '/jobs') await renderJobs(root, params);
     else if (path === '/cron') await renderCron(root);

@@ -1,0 +1,142 @@
+/**
+ * The ioredis adapter: enqueue inside your `MULTI`, and the worker on the same client.
+ *
+ * ```ts
+ * const redis = new Redis();
+ * const jobs = createJobs({ adapter: ioredisAdapter(redis), jobs: [sendEmail] });
+ * const m = redis.multi();
+ * m.hset(`order:${id}`, { total: 42 });
+ * await jobs.enqueue(m, sendEmail({ orderId: id })); // queued in the MULTI, nothing sent yet
+ * await m.exec(); // the order and its job, together
+ * ```
+ *
+ * @module concordia/ioredis
+ */
+import type { ChainableCommander, Cluster, Redis } from 'ioredis';
+import type { Adapter, Listener } from '../../lib/backend/adapter.ts';
+import { RedisBackend } from '../../lib/backends/redis/redis-backend.ts';
+import { isNoScript, type RedisArg, type RedisMultiPort, type RedisPort, type RedisScript, type RedisSession } from '../../lib/backends/redis/redis-port.ts';
+import { NotInTransactionError } from '../../lib/errors.ts';
+
+export type { RedisSession } from '../../lib/backends/redis/redis-port.ts';
+
+/** The ioredis adapter. `Tx` is the pipeline `redis.multi()` returns. */
+export type IoredisAdapter = Adapter<ChainableCommander, RedisSession>;
+
+function portOf(client: Redis | Cluster): RedisPort {
+  return {
+    async run(script: RedisScript, keys: readonly string[], args: readonly RedisArg[]) {
+      try {
+        return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        return client.eval(script.source, keys.length, ...keys, ...args);
+      }
+    },
+    command(args: readonly RedisArg[]) {
+      const [name, ...rest] = args;
+      return client.call(String(name), ...rest.map(String));
+    },
+  };
+}
+
+/** Whether `tx` is a pipeline opened by `multi()` (a plain `pipeline()` is not a transaction). */
+function isMulti(tx: unknown): tx is ChainableCommander {
+  const p = tx as { isPipeline?: unknown; _transactions?: unknown; eval?: unknown } | null;
+  return typeof p === 'object' && p !== null && p.isPipeline === true && typeof p._transactions === 'number' && p._transactions > 0 && typeof p.eval === 'function';
+}
+
+/**
+ * The MULTI as the backend sees it. `exec` and `discard` are wrapped (once) so the backend
+ * learns when the MULTI ends; nothing else of the pipeline changes.
+ */
+function multiPort(tx: ChainableCommander): RedisMultiPort {
+  const ended: (() => void)[] = [];
+  const end = (): void => {
+    for (const fn of ended.splice(0)) fn();
+  };
+  const p = tx as unknown as { exec: (...a: unknown[]) => Promise<unknown>; discard: (...a: unknown[]) => unknown };
+  const exec = p.exec.bind(tx);
+  p.exec = (...a: unknown[]) => {
+    const result = exec(...a);
+    void Promise.resolve(result).then(end, end);
+    return result;
+  };
+  const discard = p.discard.bind(tx);
+  p.discard = (...a: unknown[]) => {
+    const result = discard(...a);
+    end();
+    return result;
+  };
+  return {
+    queue(script, keys, args) {
+      tx.eval(script.source, keys.length, ...keys, ...args);
+    },
+    onEnd(fn) {
+      ended.push(fn);
+    },
+  };
+}
+
+/**
+ * Creates the adapter on an ioredis client (or Cluster: every key of one jobs table shares a
+ * hash tag, so it lives on one shard). Workers open one more connection (`duplicate()`) for the
+ * wake-up subscription.
+ */
+export function ioredisAdapter(client: Redis | Cluster): IoredisAdapter {
+  const port = portOf(client);
+  const autocommit: RedisSession = { port, multi: null };
+  // One port per MULTI, so what the backend remembers about a MULTI (its unique reservations) is found again.
+  const multis = new WeakMap<ChainableCommander, RedisMultiPort>();
+  return {
+    name: 'ioredis',
+    backend: (options) => new RedisBackend(options.table, options.notify === undefined ? {} : { notify: options.notify }),
+    bind(tx) {
+      if (!isMulti(tx)) throw new NotInTransactionError('ioredisAdapter: enqueue() needs the pipeline of redis.multi(); a client or a plain pipeline() would not commit the job with your writes.');
+      let multi = multis.get(tx);
+      if (!multi) {
+        multi = multiPort(tx);
+        multis.set(tx, multi);
+      }
+      return { port, multi };
+    },
+    autocommit: () => autocommit,
+    // Every write of the dispatcher is one script, atomic on the server: no transaction needed.
+    transaction: (fn) => fn(autocommit),
+    async listen(channel, onNotification, onError): Promise<Listener> {
+      // Named, so an operator (or a test) can find it in CLIENT LIST. It does not reconnect by
+      // itself: a lost connection is reported, and the worker opens a new one and looks for jobs
+      // enqueued while it was away.
+      const name = `concordia:listen:${channel}`;
+      const sub = (client as Cluster).isCluster
+        ? (client as Cluster).duplicate(undefined, { redisOptions: { connectionName: name }, clusterRetryStrategy: () => null })
+        : (client as Redis).duplicate({ connectionName: name, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      let closed = false;
+      const fail = (error: unknown): void => {
+        if (closed) return;
+        closed = true;
+        sub.disconnect();
+        onError(error);
+      };
+      sub.on('message', (ch: string, message: string) => {
+        if (ch === channel) onNotification(message);
+      });
+      sub.on('error', fail);
+      sub.on('close', () => fail(new Error('Redis subscription connection closed')));
+      try {
+        await sub.subscribe(channel);
+      } catch (error) {
+        closed = true;
+        sub.disconnect();
+        throw error;
+      }
+      return {
+        async close() {
+          if (closed) return;
+          closed = true;
+          await sub.quit().catch(() => sub.disconnect());
+        },
+      };
+    },
+  };
+}

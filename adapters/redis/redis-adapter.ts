@@ -1,0 +1,154 @@
+/**
+ * The node-redis adapter (the `redis` package, v5): enqueue inside your `MULTI`, and the worker
+ * on the same client.
+ *
+ * ```ts
+ * const redis = await createClient().connect();
+ * const jobs = createJobs({ adapter: redisAdapter(redis), jobs: [sendEmail] });
+ * const m = redis.multi();
+ * m.hSet(`order:${id}`, { total: 42 });
+ * await jobs.enqueue(m, sendEmail({ orderId: id })); // queued in the MULTI, nothing sent yet
+ * await m.exec(); // the order and its job, together
+ * ```
+ *
+ * node-redis's MULTI has no DISCARD: a MULTI you abandon after `enqueueUnique` keeps its unique
+ * key reserved (other callers of that key wait) until you call `adapter.discard(m)`, or for at
+ * most 60 seconds.
+ *
+ * @module concordia/redis
+ */
+import type { Adapter, Listener } from '../../lib/backend/adapter.ts';
+import { RedisBackend } from '../../lib/backends/redis/redis-backend.ts';
+import { isNoScript, type RedisArg, type RedisMultiPort, type RedisPort, type RedisScript, type RedisSession } from '../../lib/backends/redis/redis-port.ts';
+import { NotInTransactionError } from '../../lib/errors.ts';
+
+export type { RedisSession } from '../../lib/backends/redis/redis-port.ts';
+
+/** The part of a node-redis MULTI this adapter uses. */
+export interface NodeRedisMulti {
+  addCommand(args: string[]): unknown;
+  exec(...args: never[]): Promise<unknown>;
+}
+
+/** The part of a node-redis client this adapter uses (a connected `createClient()`). */
+export interface NodeRedisClient {
+  sendCommand(args: string[]): Promise<unknown>;
+  multi(): NodeRedisMulti;
+  duplicate(overrides?: { name?: string; disableOfflineQueue?: boolean }): NodeRedisSubscriber;
+}
+
+/** A duplicated client used only to subscribe. */
+export interface NodeRedisSubscriber {
+  connect(): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string) => void): Promise<void>;
+  on(event: 'error' | 'end', fn: (error?: unknown) => void): unknown;
+  destroy(): void;
+  close?(): Promise<void>;
+}
+
+/** The node-redis adapter. `Tx` is the object `client.multi()` returns. */
+export interface NodeRedisAdapter extends Adapter<NodeRedisMulti, RedisSession> {
+  /**
+   * Tells the backend you will not EXEC `multi`: unique keys it reserved are freed at once.
+   * (ioredis has `multi.discard()`; node-redis has nothing to hook.)
+   */
+  discard(multi: NodeRedisMulti): void;
+}
+
+function portOf(client: NodeRedisClient): RedisPort {
+  const text = (args: readonly RedisArg[]): string[] => args.map(String);
+  return {
+    async run(script: RedisScript, keys: readonly string[], args: readonly RedisArg[]) {
+      try {
+        return await client.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...text(args)]);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        return client.sendCommand(['EVAL', script.source, String(keys.length), ...keys, ...text(args)]);
+      }
+    },
+    command: (args) => client.sendCommand(text(args)),
+  };
+}
+
+function isMulti(tx: unknown): tx is NodeRedisMulti {
+  const m = tx as Partial<NodeRedisMulti> | null;
+  // A MULTI has addCommand and exec; a client has neither addCommand nor a pending command list.
+  return typeof m === 'object' && m !== null && typeof m.addCommand === 'function' && typeof m.exec === 'function';
+}
+
+/** Creates the adapter on a connected node-redis client. Workers open one more connection for wake-ups. */
+export function redisAdapter(client: NodeRedisClient): NodeRedisAdapter {
+  const port = portOf(client);
+  const autocommit: RedisSession = { port, multi: null };
+  const ends = new WeakMap<NodeRedisMulti, { port: RedisMultiPort; end: () => void }>();
+  const multiOf = (tx: NodeRedisMulti): { port: RedisMultiPort; end: () => void } => {
+    let known = ends.get(tx);
+    if (known) return known;
+    const ended: (() => void)[] = [];
+    const end = (): void => {
+      for (const fn of ended.splice(0)) fn();
+    };
+    // exec is wrapped (once) so the backend learns when the MULTI has run.
+    const exec = tx.exec.bind(tx);
+    tx.exec = ((...a: never[]) => {
+      const result = exec(...a);
+      void result.then(end, end);
+      return result;
+    }) as NodeRedisMulti['exec'];
+    known = {
+      port: {
+        queue(script, keys, args) {
+          tx.addCommand(['EVAL', script.source, String(keys.length), ...keys, ...args.map(String)]);
+        },
+        onEnd(fn) {
+          ended.push(fn);
+        },
+      },
+      end,
+    };
+    ends.set(tx, known);
+    return known;
+  };
+  return {
+    name: 'redis',
+    backend: (options) => new RedisBackend(options.table, options.notify === undefined ? {} : { notify: options.notify }),
+    bind(tx) {
+      if (!isMulti(tx)) throw new NotInTransactionError('redisAdapter: enqueue() needs the object of client.multi(); the client itself would not commit the job with your writes.');
+      return { port, multi: multiOf(tx).port };
+    },
+    autocommit: () => autocommit,
+    // Every write of the dispatcher is one script, atomic on the server: no transaction needed.
+    transaction: (fn) => fn(autocommit),
+    discard(multi) {
+      ends.get(multi)?.end();
+    },
+    async listen(channel, onNotification, onError): Promise<Listener> {
+      // Named for CLIENT LIST; no offline queue, so a lost connection is reported, not hidden.
+      const sub = client.duplicate({ name: `concordia:listen:${channel}`, disableOfflineQueue: true });
+      let closed = false;
+      const fail = (error: unknown): void => {
+        if (closed) return;
+        closed = true;
+        sub.destroy();
+        onError(error);
+      };
+      sub.on('error', (error) => fail(error ?? new Error('Redis subscription connection failed')));
+      sub.on('end', () => fail(new Error('Redis subscription connection ended')));
+      try {
+        await sub.connect();
+        await sub.subscribe(channel, (message) => onNotification(message));
+      } catch (error) {
+        closed = true;
+        sub.destroy();
+        throw error;
+      }
+      return {
+        async close() {
+          if (closed) return;
+          closed = true;
+          sub.destroy();
+        },
+      };
+    },
+  };
+}
