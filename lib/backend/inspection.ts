@@ -52,10 +52,13 @@ export interface SearchJobsParams {
   /** Jobs per page, 1–100. Default 50. */
   limit?: number;
   /**
-   * The most rows one page examines for the conditions no index serves (the created range and
-   * the JSON path conditions), newest first: 1–100,000, default 5,000. A page that runs out of
-   * it returns the matches found so far (possibly none) and a `next` to go on from, so a rare
-   * match in a large table costs many short pages instead of one long scan.
+   * The most rows one page examines, newest first, when the filter has any condition besides
+   * `states` (kinds, queues, the created range, JSON paths): 1–100,000, default 5,000. Every job
+   * of the filter's states (of any state when it names none) below the cursor counts, whether
+   * the other conditions keep it or not. A page that runs out of it returns the matches found
+   * so far (possibly none) and a `next` to go on from (the lowest id it examined), so a rare
+   * kind in a large table costs many short pages instead of one long scan. A filter of states
+   * alone examines only the `limit` jobs it returns.
    */
   scanLimit?: number;
 }

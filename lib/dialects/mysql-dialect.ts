@@ -266,6 +266,36 @@ export class MysqlDialect extends SqlDialect {
     }
   }
 
+  /**
+   * The table's index on `(state, id)` (migration 0003, under whatever name an ORM gave it),
+   * looked up once: a hint naming an index that does not exist is an error, and a table may not
+   * have 0003 yet. A failed look-up means no hint and is not remembered; `again` looks again
+   * (after a statement naming the index failed: it was dropped or renamed since). An index
+   * added after the first look-up is used from the next process start.
+   */
+  protected override seekIndex(): (ex: Executor, again?: boolean) => Promise<string | null> {
+    let found: Promise<string | null> | null = null;
+    const [schema, table] = this.table.includes('.') ? this.table.split('.') : [null, this.table];
+    const lookUp = async (ex: Executor): Promise<string | null> => {
+      const rows = await ex.query(
+        'SELECT index_name AS i FROM information_schema.statistics WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? ' +
+          "GROUP BY index_name HAVING MAX(CASE WHEN seq_in_index = 1 THEN column_name END) = 'state' " +
+          "AND MAX(CASE WHEN seq_in_index = 2 THEN column_name END) = 'id' ORDER BY COUNT(*), index_name LIMIT 1",
+        [schema ?? null, table ?? this.table],
+      );
+      const name = rows[0]?.['i'];
+      return name === undefined || name === null ? null : `\`${String(name).replaceAll('`', '``')}\``;
+    };
+    return (ex, again = false) => {
+      if (again) found = null;
+      found ??= lookUp(ex).catch(() => {
+        found = null;
+        return null;
+      });
+      return found;
+    };
+  }
+
   protected async listColumns(ex: Executor): Promise<string[]> {
     const [schema, table] = this.table.includes('.') ? this.table.split('.') : [null, this.table];
     const rows = await ex.query(

@@ -590,7 +590,15 @@ export abstract class SqlDialect implements Dialect {
 
   #inspection: SqlInspection | undefined;
   protected get inspection(): SqlInspection {
-    return (this.#inspection ??= new SqlInspection(this.f, this.t, () => this.builder(), (state) => this.keyOn(state)));
+    return (this.#inspection ??= new SqlInspection(this.f, this.t, () => this.builder(), (state) => this.keyOn(state), this.seekIndex()));
+  }
+  /**
+   * How the dashboard's lists find the table's `(state, id)` index to name in a hint, on a
+   * database whose optimizer needs one to seek to a cursor; null (the default) where it seeks
+   * on its own (PostgreSQL, SQLite).
+   */
+  protected seekIndex(): ((ex: Executor, again?: boolean) => Promise<string | null>) | null {
+    return null;
   }
   searchJobs(ex: Executor, params: Inspection.SearchJobsParams): Promise<Inspection.JobPage> {
     return this.inspection.searchJobs(ex, params);

@@ -80,14 +80,18 @@ export function dashboardStoreTests(s: SuiteContext): void {
       return ids;
     }
 
-    /** Every id matching `filter`, walking the pages (with this page size and scan budget). */
-    async function walk(filter: JobFilter, limit: number, scanLimit?: number): Promise<{ ids: string[]; pages: JobPage[] }> {
+    /**
+     * Every id matching `filter`, walking the pages (with this page size and scan budget), to the
+     * end or, with `until`, to the first page that goes on below that id (a small budget would
+     * otherwise walk the rows every other test left, a few at a time).
+     */
+    async function walk(filter: JobFilter, limit: number, scanLimit?: number, until?: string): Promise<{ ids: string[]; pages: JobPage[] }> {
       const pages: JobPage[] = [];
       let cursor: string | null = null;
       for (let i = 0; i < 1000; i++) {
         const page: JobPage = await search({ filter, cursor, limit, ...(scanLimit !== undefined && { scanLimit }) });
         pages.push(page);
-        if (page.next === null) break;
+        if (page.next === null || (until !== undefined && newestFirst([page.next, until])[0] === until && page.next !== until)) break;
         cursor = page.next;
       }
       return { ids: pages.flatMap((p) => p.jobs.map((j) => j.id)), pages };
@@ -128,7 +132,8 @@ export function dashboardStoreTests(s: SuiteContext): void {
     expect(await ids({ queues: ['dash_f1', 'dash_f2'], createdTo: T0 + 60_000 })).toEqual(all);
     expect(await ids({ queues: ['dash_f1', 'dash_f2'], createdFrom: T0, createdTo: T0 + 1 })).toEqual(all);
 
-    const page = await search({ filter: { queues: ['dash_f1'] } });
+    // A budget past the shared table's size: kind and queue rejects count toward it.
+    const page = await search({ filter: { queues: ['dash_f1'] }, scanLimit: 100_000 });
     expect(page.next).toBeNull();
     const byId = new Map(page.jobs.map((j) => [j.id, j]));
     expect(byId.get(dead!)).toEqual({
@@ -210,7 +215,7 @@ export function dashboardStoreTests(s: SuiteContext): void {
     // Jobs inserted between pages are newer: they never shift the pages already being read.
     const added = await seed('dash_page', [{ state: 'available' }, { state: 'completed' }]);
     const p2 = await search({ filter, limit: 3, cursor: p1.next });
-    const p3 = await search({ filter, limit: 3, cursor: p2.next });
+    const p3 = await search({ filter, limit: 3, cursor: p2.next, scanLimit: 100_000 });
     expect([...p1.jobs, ...p2.jobs, ...p3.jobs].map((j) => j.id)).toEqual(newestFirst(first));
     expect(p3.next).toBeNull();
     // A fresh first page shows them.
@@ -220,16 +225,39 @@ export function dashboardStoreTests(s: SuiteContext): void {
     expect(mixed.ids).toEqual(newestFirst([...first, ...added]));
     // A JSON filter with a scan budget of 2 rows: short pages (some empty) that go on from where
     // the scan stopped, and together find every match exactly once.
-    const rare = await walk({ ...filter, args: [{ path: ['rare'], value: true }] }, 10, 2);
+    const rare = await walk({ ...filter, args: [{ path: ['rare'], value: true }] }, 10, 2, first[0]);
     expect(rare.ids).toEqual(newestFirst([first[1]!, first[5]!]));
     expect(rare.pages.length).toBeGreaterThan(2);
     expect(rare.pages.some((p) => p.jobs.length === 0 && p.next !== null)).toBe(true);
-    expect(rare.pages.at(-1)!.next).toBeNull();
+    // Past the oldest job of the queue, a budget that covers the table ends the walk.
+    expect(await search({ filter: { ...filter, args: [{ path: ['rare'], value: true }] }, cursor: rare.pages.at(-1)!.next ?? first[0]!, scanLimit: 100_000 })).toEqual({ jobs: [], next: null });
     // A page whose limit is reached says so with the last id, budget or not.
     const full = await search({ filter: { ...filter, args: [{ path: ['rare'], value: true }] }, limit: 1, scanLimit: 100 });
     expect(full.jobs.map((j) => j.id)).toEqual([first[5]]);
     expect(full.next).toBe(first[5]);
-    expect(await search({ filter: { queues: ['dash_page_none'] } })).toEqual({ jobs: [], next: null });
+    expect(await search({ filter: { queues: ['dash_page_none'] }, scanLimit: 100_000 })).toEqual({ jobs: [], next: null });
+  });
+
+  test('dashboard store: kind and queue count toward the scan budget, so a rare kind costs short pages, not a long scan', async () => {
+    const { seed, search } = setup();
+    // The newest rows of the table: this test's, seeded last (oldest first).
+    const ids = await seed('dash_budget', (['dash_a', 'dash_b', 'dash_a', 'dash_a', 'dash_b', 'dash_a'] as const).map((kind, i) => ({ kind, state: i % 2 ? 'completed' : 'available' }) as Seed));
+    const newest = newestFirst(ids); // kinds, newest first: a, b, a, a, b, a
+    const kindB = { queues: ['dash_budget'], kinds: ['dash_b'] };
+    // A budget of 3 rows: the page looks at the 3 newest jobs of any kind and queue, finds one
+    // match and stops there, with a `next` to go on from although it is short of its limit.
+    const p1 = await search({ filter: kindB, limit: 10, scanLimit: 3 });
+    expect(p1).toMatchObject({ jobs: [{ id: ids[4], kind: 'dash_b' }], next: newest[2] });
+    const p2 = await search({ filter: kindB, limit: 10, scanLimit: 3, cursor: p1.next });
+    expect(p2).toMatchObject({ jobs: [{ id: ids[1], kind: 'dash_b' }], next: newest[5] });
+    // With a state, only that state's rows count: its 2 newest (both dash_a) give an empty page that goes on.
+    expect(await search({ filter: { ...kindB, states: ['completed'] }, limit: 10, scanLimit: 2 })).toEqual({ jobs: [], next: ids[3] });
+    // A queue filter alone is budgeted too: 3 of the queue's 6 jobs, and where to go on.
+    const q = await search({ filter: { queues: ['dash_budget'] }, limit: 10, scanLimit: 3 });
+    expect(q.jobs.map((j) => j.id)).toEqual(newest.slice(0, 3));
+    expect(q.next).toBe(newest[2]);
+    // A page that fills its limit first ends there, budget or not.
+    expect(await search({ filter: { queues: ['dash_budget'], kinds: ['dash_a'] }, limit: 2, scanLimit: 3 })).toMatchObject({ jobs: [{ id: newest[0] }, { id: newest[2] }], next: newest[2] });
   });
 
   test('dashboard store: countMatching is exact up to max and says when more match', async () => {

@@ -112,3 +112,52 @@ describe('toDollarPlaceholders', () => {
     expect(toDollarPlaceholders('a = ? AND b IN (?, ?)')).toBe('a = $1 AND b IN ($2, $3)');
   });
 });
+
+describe('MariaDB dashboard lists', () => {
+  /** An executor whose information_schema holds `index` (or none); pages fail while `failHint` names an index. */
+  function schemaOf(index: () => string | null, failHint = () => false) {
+    const pages: string[] = [];
+    let lookUps = 0;
+    const ex: Executor = {
+      dialect: 'mysql',
+      query: async (sql) => {
+        if (sql.includes('information_schema.statistics')) {
+          lookUps++;
+          const name = index();
+          return name === null ? [] : [{ i: name }];
+        }
+        pages.push(sql);
+        if (failHint() && sql.includes('FORCE INDEX')) throw new Error("Key 'gone' doesn't exist in table 'j'");
+        return [{ w_lo: null, w_n: 0, id: null }];
+      },
+      execute: async () => 0,
+    };
+    return { ex, pages, lookUps: () => lookUps };
+  }
+
+  it('name the (state, id) index in a hint on one-state walks, looked up once, and only when the table has it', async () => {
+    const dialect = new MysqlDialect('concordia_jobs');
+    const s = schemaOf(() => 'jobs_state_id');
+    await dialect.searchJobs(s.ex, { filter: { states: ['completed'] }, cursor: '500' });
+    await dialect.searchJobs(s.ex, { filter: { states: ['completed', 'discarded'], kinds: ['k'] } });
+    await dialect.searchJobs(s.ex, { filter: {} });
+    expect(s.lookUps()).toBe(1);
+    expect(s.pages[0]!.match(/FORCE INDEX \(`jobs_state_id`\)/g)).toHaveLength(2); // the window and its bound
+    expect(s.pages[1]!.match(/FORCE INDEX \(`jobs_state_id`\)/g)).toHaveLength(4); // two states, each twice
+    expect(s.pages[2]).not.toContain('FORCE INDEX'); // every state: the primary key
+
+    const without = schemaOf(() => null);
+    await new MysqlDialect('concordia_jobs').searchJobs(without.ex, { filter: { states: ['completed'] }, cursor: '500' });
+    expect(without.pages[0]).not.toContain('FORCE INDEX');
+  });
+
+  it('look again once when the hinted index has gone, and answer without it', async () => {
+    const dialect = new MysqlDialect('concordia_jobs');
+    let index: string | null = 'gone';
+    const s = schemaOf(() => index, () => true);
+    await dialect.searchJobs(s.ex, { filter: { states: ['completed'] } }).catch(() => {});
+    index = null;
+    await expect(dialect.searchJobs(s.ex, { filter: { states: ['completed'] } })).resolves.toEqual({ jobs: [], next: null });
+    expect(s.pages.at(-1)).not.toContain('FORCE INDEX');
+  });
+});

@@ -58,16 +58,15 @@ function parse(text: string | null): unknown {
   }
 }
 
+/** What a page's scan walks: the filter's states below the cursor (the `(state, id)` index on SQL). */
 function indexed(r: MemoryJobRow, f: CheckedFilter, cursor: number | null): boolean {
-  return (
-    f.states.includes(r.state) &&
-    (f.kinds === null || f.kinds.includes(r.kind)) &&
-    (f.queues === null || f.queues.includes(r.queue)) &&
-    (cursor === null || r.id < cursor)
-  );
+  return f.states.includes(r.state) && (cursor === null || r.id < cursor);
 }
 
+/** Every condition beyond the states: each row it rejects still counts toward the scan budget. */
 function residual(r: MemoryJobRow, f: CheckedFilter): boolean {
+  if (f.kinds !== null && !f.kinds.includes(r.kind)) return false;
+  if (f.queues !== null && !f.queues.includes(r.queue)) return false;
   if (f.createdFrom !== null && r.createdAt < f.createdFrom) return false;
   if (f.createdTo !== null && r.createdAt >= f.createdTo) return false;
   if (f.json.length === 0) return true;
@@ -114,7 +113,7 @@ export class MemoryInspection {
 
   /** One page, with the scan budget and `next` rule of the SQL dialects. */
   #page(ex: unknown, f: CheckedFilter, cursor: string | null, limit: number, scanLimit: number, extra: ((r: MemoryJobRow) => boolean) | null): { rows: MemoryJobRow[]; next: string | null } {
-    const hasResidual = f.createdFrom !== null || f.createdTo !== null || f.json.length > 0 || extra !== null;
+    const hasResidual = f.kinds !== null || f.queues !== null || f.createdFrom !== null || f.createdTo !== null || f.json.length > 0 || extra !== null;
     const size = hasResidual ? scanLimit : limit;
     const window = this.#rows(ex)
       .filter((r) => indexed(r, f, cursor === null ? null : Number(cursor)))
