@@ -119,7 +119,8 @@ export interface DashboardStore {
   /** The job, or null when no job has this id. */
   jobDetail(id: string): Promise<JobDetail | null>;
   overviewCounts(): Promise<QueueStateCount[]>;
-  throughput(options: { sinceMs: number; bucketMs: number }): Promise<ThroughputBucket[]>;
+  /** Finished jobs per bucket from `sinceMs` to `untilMs` (default: now). */
+  throughput(options: { sinceMs: number; untilMs?: number; bucketMs: number }): Promise<ThroughputBucket[]>;
   runningJobs(limit: number): Promise<RunningJob[]>;
   pausedQueues(): Promise<string[]>;
   /** Pauses or resumes a queue; true when this call changed it. */

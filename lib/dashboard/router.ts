@@ -12,6 +12,7 @@ export type RouteName =
   | 'asset'
   | 'session'
   | 'overview'
+  | 'throughput'
   | 'jobs'
   | 'jobs-count'
   | 'job'
@@ -33,6 +34,7 @@ const ROUTES: readonly RouteSpec[] = [
   { name: 'asset', method: 'GET', pattern: '/assets/*' },
   { name: 'session', method: 'GET', pattern: '/api/session' },
   { name: 'overview', method: 'GET', pattern: '/api/overview' },
+  { name: 'throughput', method: 'GET', pattern: '/api/throughput' },
   { name: 'jobs', method: 'GET', pattern: '/api/jobs' },
   { name: 'jobs-count', method: 'GET', pattern: '/api/jobs/count' },
   { name: 'job', method: 'GET', pattern: '/api/jobs/:id' },

@@ -215,6 +215,29 @@ for (const suite of suites) {
       await text(cell, '1');
     });
 
+    it('shows the overview before its throughput, which loads after it', async () => {
+      // Hold the throughput read back until the rest of the overview is on screen.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route(
+        '**/api/throughput',
+        async (route) => {
+          const response = await route.fetch();
+          await held;
+          await route.fulfill({ response });
+        },
+        { times: 1 },
+      );
+      await page.goto(`${root}#/cron`);
+      await page.locator('#cron').waitFor();
+      await page.click('nav a[data-view=overview]');
+      await page.locator('#counts').waitFor();
+      await text('#throughput', 'Loading…');
+      release();
+      await page.locator('#throughput >> text=/As of /').waitFor();
+      expect(pageErrors).toEqual([]);
+    });
+
     it('filters by state, opens a job whose error stays text, and retries it (the row changes in the table)', async () => {
       const worker: Worker = jobs.createWorker({ queues: ['payments'] });
       let left = 3;

@@ -342,6 +342,52 @@ describe('job actions', () => {
   });
 });
 
+describe('overview', () => {
+  it('answers without throughput, which has its own endpoint serving one read for a minute', async () => {
+    const clock = new FakeClock(Date.UTC(2030, 0, 1, 12, 30));
+    const jobs = createJobs({ adapter: memoryAdapter(), clock, jobs: [ping] }) as Jobs<unknown>;
+    const backend = jobs.backend as unknown as { throughput: (ex: unknown, p: { sinceMs: number; untilMs?: number; bucketMs: number }) => Promise<unknown> };
+    const real = backend.throughput.bind(backend);
+    const reads: number[] = [];
+    let fail = false;
+    backend.throughput = async (ex, p) => {
+      reads.push(p.sinceMs);
+      if (fail) throw new Error('database gone');
+      return real(ex, p);
+    };
+    const dashboard = createDashboard({ jobs, authorize: () => 'alice', logger: recordingLogger().logger });
+    const throughput = async () => {
+      const response = await get(dashboard, '/api/throughput');
+      return { status: response.status, body: (await response.json()) as { throughput: { at: string; completed: number }[]; readAt: string } };
+    };
+
+    const overview = (await (await get(dashboard, '/api/overview')).json()) as Record<string, unknown>;
+    expect(Object.keys(overview).sort()).toEqual(['counts', 'queues', 'running']);
+    expect(reads).toEqual([]);
+
+    const first = await throughput();
+    expect(first.status).toBe(200);
+    expect(first.body.readAt).toBe('2030-01-01T12:30:00.000Z');
+    expect(first.body.throughput).toHaveLength(25); // 12:00 yesterday to 12:00 today, by hour
+    // Within the minute the same read answers; then a new one, for the day ending now.
+    await clock.advance(59_999);
+    expect((await throughput()).body).toEqual(first.body);
+    expect(reads).toHaveLength(1);
+    await clock.advance(1);
+    const fresh = await throughput();
+    expect(reads).toEqual([Date.UTC(2029, 11, 31, 12, 30), Date.UTC(2029, 11, 31, 12, 31)]);
+    expect(fresh.body.readAt).toBe('2030-01-01T12:31:00.000Z');
+
+    // A failed read is not kept: the next request reads again.
+    await clock.advance(60_000);
+    fail = true;
+    expect((await throughput()).status).toBe(500);
+    fail = false;
+    expect((await throughput()).status).toBe(200);
+    expect(reads).toHaveLength(4);
+  });
+});
+
 describe('cron view', () => {
   it('lists the periodic jobs with their previous and next slots', async () => {
     const clock = new FakeClock(Date.UTC(2030, 0, 1, 0, 7, 30));

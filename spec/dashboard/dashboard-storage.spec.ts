@@ -162,15 +162,17 @@ for (const [name, open] of backends) {
     );
 
     it(
-      'answers the overview: counts, queues with their paused flag, running jobs and throughput',
+      'answers the overview (counts, queues with their paused flag, running jobs) and, apart, throughput',
       skip('runningJobs', 'throughput').run(async () => {
         const d = make();
         await jobs.enqueueAutocommit(ping({}), { queue: 'overview' });
         await jobs.pauseQueue('overview');
-        const overview = (await get(d, '/api/overview')) as { counts: { queue: string; state: string; count: number }[]; queues: { name: string; paused: boolean }[]; running: unknown[]; throughput: unknown[] };
+        const overview = (await get(d, '/api/overview')) as { counts: { queue: string; state: string; count: number }[]; queues: { name: string; paused: boolean }[]; running: unknown[] };
         expect(overview.counts).toContainEqual(expect.objectContaining({ queue: 'overview', state: 'available', count: 1 }));
         expect(overview.queues).toContainEqual({ name: 'overview', paused: true });
-        expect(Array.isArray(overview.running) && Array.isArray(overview.throughput)).toBe(true);
+        expect(Array.isArray(overview.running)).toBe(true);
+        const throughput = (await get(d, '/api/throughput')) as { throughput: unknown[]; readAt: string };
+        expect(throughput.throughput.length).toBeGreaterThanOrEqual(24); // the day's hours, by hour
         await jobs.resumeQueue('overview');
       }),
     );

@@ -1,7 +1,8 @@
 /**
  * The overview: live counts by queue and state (the `counts` events of `api/events`), the queues
  * with pause and resume, the running jobs with the workers holding them, and the jobs finished
- * per hour over the last day.
+ * per hour over the last day. That last part comes from `api/throughput`, fetched once the rest
+ * is on screen: it scans the jobs table, and the server serves one read for a minute.
  */
 import { currentSession, get, post, type Count } from './api.ts';
 import { button, h, showNotice, when } from './dom.ts';
@@ -12,7 +13,12 @@ interface Overview {
   counts: Count[];
   queues: { name: string; paused: boolean }[];
   running: { id: string; queue: string; kind: string; attempt: number; maxAttempts: number; lockedBy: string | null; attemptedAt: string | null; leaseExpiresAt: string | null }[];
+}
+
+interface Throughput {
   throughput: { at: string; completed: number; discarded: number; cancelled: number }[];
+  /** When the server read it (it answers from that read for a minute). */
+  readAt: string;
 }
 
 export interface CountsEvent {
@@ -37,7 +43,7 @@ export function countsTable(data: CountsEvent): HTMLTableElement {
   return table;
 }
 
-function throughputChart(buckets: Overview['throughput']): Element {
+function throughputChart(buckets: Throughput['throughput']): Element {
   if (buckets.every((b) => b.completed + b.discarded + b.cancelled === 0)) return h('p', { class: 'muted' }, 'No job finished in the last 24 hours.');
   const ns = 'http://www.w3.org/2000/svg';
   const max = Math.max(1, ...buckets.map((b) => b.completed + b.discarded + b.cancelled));
@@ -119,11 +125,17 @@ export async function renderOverview(root: HTMLElement, events: EventTarget, lat
     );
   }
 
+  const throughputBox = h('div', { id: 'throughput' }, h('p', { class: 'muted' }, 'Loading…'));
   root.replaceChildren(
     h('section', {}, h('h2', {}, 'Jobs by queue and state'), countsBox),
     h('section', {}, h('h2', {}, 'Queues'), queuesBox),
     h('section', {}, h('h2', {}, 'Running'), data.running.length ? running : h('p', { class: 'muted' }, 'No job is running.')),
-    h('section', {}, h('h2', {}, 'Finished per hour (last 24 hours)'), throughputChart(data.throughput)),
+    h('section', {}, h('h2', {}, 'Finished per hour (last 24 hours)'), throughputBox),
+  );
+  // After first paint, and not awaited: the rest of the overview never waits for this scan.
+  get<Throughput>('api/throughput').then(
+    (t) => throughputBox.replaceChildren(throughputChart(t.throughput), h('p', { class: 'muted' }, `As of ${when(t.readAt)}.`)),
+    (error: unknown) => throughputBox.replaceChildren(h('p', { class: 'muted' }, `Could not load: ${error instanceof Error ? error.message : String(error)}`)),
   );
 
   const onCounts = (event: Event) => {
