@@ -224,14 +224,14 @@ export class RedisInspection {
 
   /** One page, with the scan budget and `next` rule of the other backends. */
   async #page(s: RedisSession, f: CheckedFilter, cursor: string | null, limit: number, scanLimit: number, extra: ((r: RedisJobRow) => boolean) | null): Promise<{ rows: RedisJobRow[]; next: string | null }> {
-    const budgeted = f.createdFrom !== null || f.createdTo !== null || f.json.length > 0 || extra !== null;
+    // Anything but states costs scan budget: only the state has an index here (as on SQL, where kind and queue have none either).
+    const budgeted = f.kinds !== null || f.queues !== null || f.createdFrom !== null || f.createdTo !== null || f.json.length > 0 || extra !== null;
     const rows: RedisJobRow[] = [];
     let examined = 0;
     let next: string | null = null;
     await this.#walk(s, this.#index(f.states), cursor, true, (chunk) => {
       for (const r of chunk) {
-        const indexed = f.states.includes(r.state) && (f.kinds === null || f.kinds.includes(r.kind)) && (f.queues === null || f.queues.includes(r.queue));
-        if (!indexed) continue;
+        if (!f.states.includes(r.state)) continue;
         examined++;
         if (matches(r, f) && (extra === null || extra(r))) rows.push(r);
         if (rows.length === limit) {
