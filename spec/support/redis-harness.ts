@@ -96,19 +96,48 @@ function outsideView(client: Redis, table: string) {
   };
 }
 
-/** The ioredis harness: the user's transaction is a `MULTI` pipeline. */
-export async function ioredisHarness(): Promise<Harness<ChainableCommander>> {
+/**
+ * What both clients' harnesses share: a table of their own, the outside view, the business
+ * writes' key, and the parts that do not depend on the client.
+ */
+function commonParts<Tx>(adapter: Adapter<Tx, RedisSession>) {
   const table = `cj_${randomBytes(4).toString('hex')}`;
-  const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
   const outside = new Redis(REDIS_URL);
-  const adapter = ioredisAdapter(client);
   const view = outsideView(outside, table);
   const ordersKey = `${redisPrefix(table)}:test-orders`;
   return {
-    name: 'ioredis/redis',
-    db: 'redis',
-    adapter: adapter as Adapter<ChainableCommander>,
     table,
+    ordersKey,
+    parts: {
+      db: 'redis' as const,
+      table,
+      orderIds: async () => (await outside.smembers(ordersKey)).map(Number).sort((a, b) => a - b),
+      rows: () => view.rows(),
+      expireLease: (id: string) => view.expireLease(id),
+      killListeners: () => view.killListeners(),
+      async insertRaw(row: { kind: string; argsJson: string }): Promise<string> {
+        // Straight through the backend: none of enqueue's checks of kind and args.
+        const backend = adapter.backend({ table });
+        const [id] = await backend.insert(adapter.autocommit(), [{ queue: 'corrupt', kind: row.kind, argsJson: row.argsJson, metadataJson: null, priority: 0, maxAttempts: 20, runAt: null, delayMs: 0 }], null);
+        return id!;
+      },
+    },
+    async close(): Promise<void> {
+      await view.dropKeys();
+      outside.disconnect();
+    },
+  };
+}
+
+/** The ioredis harness: the user's transaction is a `MULTI` pipeline. */
+export async function ioredisHarness(): Promise<Harness<ChainableCommander>> {
+  const client = new Redis(REDIS_URL, { maxRetriesPerRequest: 3 });
+  const adapter = ioredisAdapter(client);
+  const common = commonParts(adapter);
+  return {
+    ...common.parts,
+    name: 'ioredis/redis',
+    adapter: adapter as Adapter<ChainableCommander>,
     async inTransaction(fn) {
       const m = client.multi();
       let out;
@@ -124,41 +153,25 @@ export async function ioredisHarness(): Promise<Harness<ChainableCommander>> {
       return out;
     },
     async insertOrder(tx, id) {
-      tx.sadd(ordersKey, id);
+      tx.sadd(common.ordersKey, id);
     },
-    orderIds: async () => (await outside.smembers(ordersKey)).map(Number).sort((a, b) => a - b),
     notInTransaction: () => client,
-    rows: () => view.rows(),
-    expireLease: (id) => view.expireLease(id),
-    killListeners: () => view.killListeners(),
-    async insertRaw(row) {
-      // Straight through the backend: none of enqueue's checks of kind and args.
-      const backend = adapter.backend({ table });
-      const session: RedisSession = adapter.autocommit();
-      const [id] = await backend.insert(session, [{ queue: 'corrupt', kind: row.kind, argsJson: row.argsJson, metadataJson: null, priority: 0, maxAttempts: 20, runAt: null, delayMs: 0 }], null);
-      return id!;
-    },
     async close() {
-      await view.dropKeys();
+      await common.close();
       client.disconnect();
-      outside.disconnect();
     },
   };
 }
 
 /** The node-redis harness: the user's transaction is `client.multi()`; a rollback is `adapter.discard(m)`. */
 export async function nodeRedisHarness(): Promise<Harness<NodeRedisMulti>> {
-  const table = `cj_${randomBytes(4).toString('hex')}`;
-  const client = (await createClient({ url: REDIS_URL }).connect()) as unknown as NodeRedisClient & { multi(): NodeRedisMulti & { sAdd(key: string, member: string): unknown }; close(): Promise<void> };
-  const outside = new Redis(REDIS_URL);
+  const client = (await createClient({ url: REDIS_URL }).connect()) as unknown as NodeRedisClient & { multi(): NodeRedisMulti; close(): Promise<void> };
   const adapter = redisAdapter(client);
-  const view = outsideView(outside, table);
-  const ordersKey = `${redisPrefix(table)}:test-orders`;
+  const common = commonParts(adapter);
   return {
+    ...common.parts,
     name: 'node-redis/redis',
-    db: 'redis',
     adapter: adapter as Adapter<NodeRedisMulti>,
-    table,
     async inTransaction(fn) {
       const m = client.multi();
       let out;
@@ -172,22 +185,12 @@ export async function nodeRedisHarness(): Promise<Harness<NodeRedisMulti>> {
       return out;
     },
     async insertOrder(tx, id) {
-      tx.addCommand(['SADD', ordersKey, String(id)]);
+      tx.addCommand(['SADD', common.ordersKey, String(id)]);
     },
-    orderIds: async () => (await outside.smembers(ordersKey)).map(Number).sort((a, b) => a - b),
     notInTransaction: () => client,
-    rows: () => view.rows(),
-    expireLease: (id) => view.expireLease(id),
-    killListeners: () => view.killListeners(),
-    async insertRaw(row) {
-      const backend = adapter.backend({ table });
-      const [id] = await backend.insert(adapter.autocommit(), [{ queue: 'corrupt', kind: row.kind, argsJson: row.argsJson, metadataJson: null, priority: 0, maxAttempts: 20, runAt: null, delayMs: 0 }], null);
-      return id!;
-    },
     async close() {
-      await view.dropKeys();
+      await common.close();
       await client.close();
-      outside.disconnect();
     },
   };
 }
