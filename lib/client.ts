@@ -444,9 +444,13 @@ export class Jobs<Tx> {
     return this.backend.pausedQueues(this.adapter.autocommit());
   }
 
-  /** Checks the database version and that the jobs table has every column. Throws a typed error if not. */
-  async verify(): Promise<void> {
-    await this.backend.verify(this.adapter.autocommit());
+  /**
+   * Checks the database version and that the jobs table has every column. Throws a typed error
+   * if not. Resolves to warnings about the store's setup (empty on SQL; on Redis, persistence
+   * settings that could lose jobs), the same ones a worker logs when it starts.
+   */
+  async verify(): Promise<string[]> {
+    return [...((await this.backend.verify(this.adapter.autocommit())) ?? [])];
   }
 
   /** @internal The dispatcher's view of the database. */

@@ -158,3 +158,16 @@ export class DiscardJob extends ConcordiaError {
     super('DISCARD_JOB', reason);
   }
 }
+
+/**
+ * The store is set up so that jobs could be lost (evicted under memory pressure, or gone after a
+ * restart), and the adapter was told to require durability (`durability: 'require'`).
+ */
+export class DurabilityError extends ConcordiaError {
+  /** Each risk found, as a sentence (the same ones `durability: 'warn'` logs). */
+  readonly risks: readonly string[];
+  constructor(message: string, risks: readonly string[]) {
+    super('NOT_DURABLE', message);
+    this.risks = risks;
+  }
+}

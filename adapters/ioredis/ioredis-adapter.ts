@@ -15,10 +15,12 @@
 import type { ChainableCommander, Cluster, Redis } from 'ioredis';
 import type { Adapter, Listener } from '../../lib/backend/adapter.ts';
 import { RedisBackend } from '../../lib/backends/redis/redis-backend.ts';
+import type { RedisDurability } from '../../lib/backends/redis/redis-durability.ts';
 import { isNoScript, type RedisArg, type RedisMultiPort, type RedisPort, type RedisScript, type RedisSession } from '../../lib/backends/redis/redis-port.ts';
 import { NotInTransactionError } from '../../lib/errors.ts';
 
 export type { RedisSession } from '../../lib/backends/redis/redis-port.ts';
+export type { RedisDurability } from '../../lib/backends/redis/redis-durability.ts';
 
 /** The ioredis adapter. `Tx` is the pipeline `redis.multi()` returns. */
 export type IoredisAdapter = Adapter<ChainableCommander, RedisSession>;
@@ -78,19 +80,31 @@ function multiPort(tx: ChainableCommander): RedisMultiPort {
   };
 }
 
+/** Options of {@link ioredisAdapter}. */
+export interface IoredisAdapterOptions {
+  /**
+   * What a worker does at start when the server's settings could lose jobs (maxmemory-policy
+   * other than noeviction; no append-only file; appendfsync no): `'warn'` (default) logs each
+   * risk once, `'require'` refuses to start with a `DurabilityError`, `'ignore'` skips the check.
+   * A server that refuses `CONFIG GET` (some managed services) gets one warning, never a refusal.
+   */
+  durability?: RedisDurability;
+}
+
 /**
  * Creates the adapter on an ioredis client (or Cluster: every key of one jobs table shares a
  * hash tag, so it lives on one shard). Workers open one more connection (`duplicate()`) for the
  * wake-up subscription.
  */
-export function ioredisAdapter(client: Redis | Cluster): IoredisAdapter {
+export function ioredisAdapter(client: Redis | Cluster, options: IoredisAdapterOptions = {}): IoredisAdapter {
+  const durability = options.durability ?? 'warn';
   const port = portOf(client);
   const autocommit: RedisSession = { port, multi: null };
   // One port per MULTI, so what the backend remembers about a MULTI (its unique reservations) is found again.
   const multis = new WeakMap<ChainableCommander, RedisMultiPort>();
   return {
     name: 'ioredis',
-    backend: (options) => new RedisBackend(options.table, options.notify === undefined ? {} : { notify: options.notify }),
+    backend: (o) => new RedisBackend(o.table, o.notify === undefined ? { durability } : { notify: o.notify, durability }),
     bind(tx) {
       if (!isMulti(tx)) throw new NotInTransactionError('ioredisAdapter: enqueue() needs the pipeline of redis.multi(); a client or a plain pipeline() would not commit the job with your writes.');
       let multi = multis.get(tx);

@@ -19,10 +19,12 @@
  */
 import type { Adapter, Listener } from '../../lib/backend/adapter.ts';
 import { RedisBackend } from '../../lib/backends/redis/redis-backend.ts';
+import type { RedisDurability } from '../../lib/backends/redis/redis-durability.ts';
 import { isNoScript, type RedisArg, type RedisMultiPort, type RedisPort, type RedisScript, type RedisSession } from '../../lib/backends/redis/redis-port.ts';
 import { NotInTransactionError } from '../../lib/errors.ts';
 
 export type { RedisSession } from '../../lib/backends/redis/redis-port.ts';
+export type { RedisDurability } from '../../lib/backends/redis/redis-durability.ts';
 
 /** The part of a node-redis MULTI this adapter uses. */
 export interface NodeRedisMulti {
@@ -76,8 +78,20 @@ function isMulti(tx: unknown): tx is NodeRedisMulti {
   return typeof m === 'object' && m !== null && typeof m.addCommand === 'function' && typeof m.exec === 'function';
 }
 
+/** Options of {@link redisAdapter}. */
+export interface NodeRedisAdapterOptions {
+  /**
+   * What a worker does at start when the server's settings could lose jobs (maxmemory-policy
+   * other than noeviction; no append-only file; appendfsync no): `'warn'` (default) logs each
+   * risk once, `'require'` refuses to start with a `DurabilityError`, `'ignore'` skips the check.
+   * A server that refuses `CONFIG GET` (some managed services) gets one warning, never a refusal.
+   */
+  durability?: RedisDurability;
+}
+
 /** Creates the adapter on a connected node-redis client. Workers open one more connection for wake-ups. */
-export function redisAdapter(client: NodeRedisClient): NodeRedisAdapter {
+export function redisAdapter(client: NodeRedisClient, options: NodeRedisAdapterOptions = {}): NodeRedisAdapter {
+  const durability = options.durability ?? 'warn';
   const port = portOf(client);
   const autocommit: RedisSession = { port, multi: null };
   const ends = new WeakMap<NodeRedisMulti, { port: RedisMultiPort; end: () => void }>();
@@ -111,7 +125,7 @@ export function redisAdapter(client: NodeRedisClient): NodeRedisAdapter {
   };
   return {
     name: 'redis',
-    backend: (options) => new RedisBackend(options.table, options.notify === undefined ? {} : { notify: options.notify }),
+    backend: (o) => new RedisBackend(o.table, o.notify === undefined ? { durability } : { notify: o.notify, durability }),
     bind(tx) {
       if (!isMulti(tx)) throw new NotInTransactionError('redisAdapter: enqueue() needs the object of client.multi(); the client itself would not commit the job with your writes.');
       return { port, multi: multiOf(tx).port };

@@ -145,8 +145,12 @@ export interface Backend<S = unknown> {
    * (its fence no longer holds), aborts the handler and drops its result. True when cancelled.
    */
   cancel(ex: S, id: string, now: Date | null): Promise<boolean>;
-  /** Fails fast on an unsupported server version or a missing table or column. */
-  verify(ex: S): Promise<void>;
+  /**
+   * Fails fast on an unsupported server version or a missing table or column. May return
+   * warnings about how the store is set up (e.g. Redis persistence that could lose jobs), as
+   * sentences: the worker logs each once when it starts.
+   */
+  verify(ex: S): Promise<readonly string[] | void>;
   // --- Inspection (concordia/testing, the CLI): read-only, never on the dispatcher's hot path.
   /** Lists jobs matching `filter`, oldest id first, through `ex` (a transaction sees its own uncommitted rows). */
   listJobs(ex: S, filter: ListJobsFilter): Promise<ListedJob[]>;

@@ -121,7 +121,8 @@ export class Worker extends TypedEmitter<WorkerEvents> {
   async start(): Promise<void> {
     if (this.#state !== 'new') throw new StateError('This worker was already started.');
     const { backend, db, jobs, logger } = this.#ctx;
-    await backend.verify(db.autocommit);
+    const storeWarnings = (await backend.verify(db.autocommit)) ?? [];
+    for (const warning of storeWarnings) logger.warn(`concordia: ${warning}`, { workerId: this.id });
     try {
       for (const warning of jobs.adapter.setupWarnings?.() ?? []) logger.warn(`concordia: ${warning}`, { workerId: this.id });
     } catch {

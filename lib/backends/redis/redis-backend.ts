@@ -12,6 +12,7 @@ import type * as Inspection from '../../backend/inspection.ts';
 import { StateError } from '../../errors.ts';
 import { DEFAULT_BATCH_BYTES } from '../../insert-batches.ts';
 import type { ClaimedJob, Fence, InsertRow, JobState, UniqueInsertResult, UniqueInsertRow } from '../../job.ts';
+import { checkDurability, type RedisDurability } from './redis-durability.ts';
 import { RedisInspection } from './redis-inspection.ts';
 import type { RedisArg, RedisMultiPort, RedisSession } from './redis-port.ts';
 import { claimScript } from './scripts/claim.ts';
@@ -69,8 +70,10 @@ export class RedisBackend implements Backend<RedisSession> {
   readonly #inspection: RedisInspection;
   /** The reservation token of each open MULTI that reserved a unique key. */
   readonly #tokens = new WeakMap<RedisMultiPort, string>();
+  readonly #durability: RedisDurability;
 
-  constructor(table: string, options: { notify?: boolean } = {}) {
+  constructor(table: string, options: { notify?: boolean; durability?: RedisDurability } = {}) {
+    this.#durability = options.durability ?? 'warn';
     this.prefix = redisPrefix(table);
     this.#keys = [this.prefix];
     // Enqueue scripts always publish (a message nobody hears costs nothing); `notify: false` only
@@ -198,11 +201,13 @@ export class RedisBackend implements Backend<RedisSession> {
     return Number(await s.port.run(cancelScript, this.#keys, [nowArg(now), id])) === 1;
   }
 
-  async verify(s: RedisSession): Promise<void> {
+  /** Checks the server version, then its persistence settings (see redis-durability.ts); returns the warnings to log. */
+  async verify(s: RedisSession): Promise<string[]> {
     const version = String(await s.port.command(['INFO', 'server'])).match(/redis_version:(\d+)\.(\d+)/);
     if (version && Number(version[1]) < 6) {
       throw new StateError(`Concordia needs Redis 6.2 or later; this server is ${version[1]}.${version[2]}.`);
     }
+    return checkDurability(s, this.#durability);
   }
 
   async retry(s: RedisSession, id: string, now: Date | null): Promise<RetryResult> {
