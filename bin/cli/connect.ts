@@ -30,11 +30,12 @@ async function load<T>(name: string, importer: () => Promise<T>): Promise<T> {
 
 /**
  * Opens a connection for `url`: `postgres://` / `postgresql://` via pg, `mysql://` /
- * `mariadb://` via mysql2, anything else (optionally `sqlite:` / `file:` prefixed) as a SQLite
+ * `mariadb://` via mysql2, `redis://` / `rediss://` via ioredis (`--table` names the key
+ * prefix), anything else (optionally `sqlite:` / `file:` prefixed) as a SQLite
  * file via better-sqlite3. The SQLite file must exist: a typo must not create an empty database.
  */
 export async function connect(url: string | undefined): Promise<Connection> {
-  if (!url) throw usage('No database given: pass --url <url> or set DATABASE_URL (postgres://…, mysql://…, or a SQLite file path).');
+  if (!url) throw usage('No database given: pass --url <url> or set DATABASE_URL (postgres://…, mysql://…, redis://…, or a SQLite file path).');
   if (/^postgres(ql)?:\/\//i.test(url)) {
     const pg = (await load('pg', () => import('pg'))).default;
     const { pgAdapter } = await import('../../adapters/pg/pg-adapter.ts');
@@ -49,8 +50,18 @@ export async function connect(url: string | undefined): Promise<Connection> {
     const pool = mysql.createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 2, connectTimeout: 5000 });
     return { adapter: mysql2Adapter(pool) as Adapter<unknown>, display: mask(url), close: () => pool.end() };
   }
+  if (/^rediss?:\/\//i.test(url)) {
+    const { Redis } = await load('ioredis', () => import('ioredis'));
+    const { ioredisAdapter } = await import('../../adapters/ioredis/ioredis-adapter.ts');
+    // No retries and no offline queue: an unreachable server is one clear error, not a hang.
+    const redis = new Redis(url, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 1, retryStrategy: () => null, enableOfflineQueue: false });
+    redis.on('error', () => {});
+    await redis.connect();
+    // An operator's command is not a worker: persistence warnings are the worker's to log.
+    return { adapter: ioredisAdapter(redis, { durability: 'ignore' }) as unknown as Adapter<unknown>, display: mask(url), close: async () => void (await redis.quit().catch(() => redis.disconnect())) };
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^(sqlite|file):/i.test(url)) {
-    throw usage(`Unsupported database URL scheme in ${mask(url)}: use postgres://, mysql:// (MariaDB) or a SQLite file path.`);
+    throw usage(`Unsupported database URL scheme in ${mask(url)}: use postgres://, mysql:// (MariaDB), redis:// (rediss:// with TLS) or a SQLite file path.`);
   }
   const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
   if (!existsSync(path)) throw new CliError('DATABASE', EXIT.database, `SQLite file not found: ${path}`);

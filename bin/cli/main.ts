@@ -47,8 +47,9 @@ Commands:
                          other than loopback (e.g. 0.0.0.0) is refused unless the token is set.
 
 Options:
-  --url URL     postgres://…, mysql://… (MariaDB) or a SQLite file path. Default: $DATABASE_URL.
-  --table name  The jobs table. Default: concordia_jobs.
+  --url URL     postgres://…, mysql://… (MariaDB), redis://… (rediss:// for TLS) or a SQLite
+                file path. Default: $DATABASE_URL.
+  --table name  The jobs table (on Redis: the key prefix name). Default: concordia_jobs.
   --json        Machine-readable output (errors too, on stdout).
   -h, --help    This help.
 

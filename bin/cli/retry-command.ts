@@ -5,7 +5,8 @@
  */
 import type { Jobs } from '../../lib/client.ts';
 import type { JobState } from '../../lib/job.ts';
-import { isJobId, MAX_JOB_ID } from '../../lib/job-id.ts';
+import { isAnyJobId, MAX_JOB_ID } from '../../lib/job-id.ts';
+import { checkIdForBackend } from './cancel-command.ts';
 import { usage } from './exit-codes.ts';
 
 /** What `retry --json` prints. `state` is the job's state now (null when no job has that id). */
@@ -15,9 +16,13 @@ export interface RetryReport {
   state: JobState | null;
 }
 
-/** Refuses anything but a job id (a positive integer), before any connection is made. */
+/**
+ * Refuses anything that is no backend's job id (a positive integer, or a UUIDv7), before any
+ * connection is made; which of the two the database uses is checked once connected
+ * ({@link checkIdForBackend}).
+ */
 export function checkRetryId(id: string | undefined): string {
-  if (id === undefined || !isJobId(id)) throw usage(`retry: give the job id, an integer up to ${MAX_JOB_ID}${id === undefined ? '' : ` (got "${id.slice(0, 40)}")`}.`);
+  if (id === undefined || !isAnyJobId(id)) throw usage(`retry: give the job id, an integer up to ${MAX_JOB_ID} (SQL) or a UUIDv7 (Redis)${id === undefined ? '' : ` (got "${id.slice(0, 40)}")`}.`);
   return id;
 }
 
@@ -27,6 +32,7 @@ export function checkRetryId(id: string | undefined): string {
  * re-running a `completed` one is a new job, not a retry.
  */
 export async function retryCommand(jobs: Jobs<unknown>, id: string): Promise<RetryReport> {
+  checkIdForBackend('retry', jobs, id);
   await jobs.verify();
   const result = await jobs.backend.retry(jobs.adapter.autocommit(), id, jobs.clock.sqlNow());
   return { id, ...result };

@@ -240,7 +240,7 @@ describe.each(targets)('concordia list / retry / prune on %s', (_label, db, fact
 
 describe('concordia list / retry / prune: bad or unreachable databases', () => {
   it('a bad URL exits 2; an unreachable server or missing file exits 3', async () => {
-    expect(await cli(['list', '--url', 'redis://localhost'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Unsupported database URL scheme') });
+    expect(await cli(['list', '--url', 'mongodb://localhost'])).toMatchObject({ code: 2, stderr: expect.stringContaining('Unsupported database URL scheme') });
     const pg = await cli(['retry', '1', '--url', 'postgres://postgres@127.0.0.1:1/test', '--json']);
     expect(pg.code).toBe(3);
     expect(JSON.parse(pg.stdout)).toMatchObject({ error: { code: 'DATABASE', exitCode: 3 } });

@@ -13,7 +13,9 @@ import { betterSqlite3Adapter } from '../../adapters/better-sqlite3/better-sqlit
 import { createJobs, defineJob, type Adapter, type Jobs } from '../../lib/index.ts';
 import { listEnqueued } from '../../lib/testing/index.ts';
 import { ddl, isReachable, PG_URL, tempSqlitePath, uniqueTable } from '../support/databases.ts';
+import type { Harness } from '../support/harness.ts';
 import { pgHarness } from '../support/harnesses.ts';
+import { ioredisHarness, REDIS_URL } from '../support/redis-harness.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = fileURLToPath(new URL('../../bin/concordia.ts', import.meta.url));
@@ -312,5 +314,33 @@ describe('concordia dashboard on PostgreSQL, with a token', () => {
     expect((await listEnqueued(jobs, { state: 'available', queue: 'read_only' })).map((j) => j.id)).toEqual([id]);
     run.child.kill('SIGTERM');
     expect(await run.exited).toMatchObject({ code: 0 });
+  });
+});
+
+describe('concordia dashboard on Redis (--url redis://…, --table the key prefix name)', () => {
+  let h: Harness<unknown>;
+  let jobs: Jobs<unknown>;
+  beforeAll(async () => {
+    h = (await ioredisHarness()) as Harness<unknown>;
+    jobs = createJobs({ adapter: h.adapter, table: h.table, jobs: [mail] });
+  });
+  afterAll(() => h?.close());
+
+  it('serves the overview, a job by its UUID, and a cancel action; stops on SIGTERM with a stream open', { timeout: SLOW * 2 }, async () => {
+    const [id] = await jobs.enqueueManyAutocommit([mail({}, { queue: 'emails' }), mail({}, { queue: 'emails' })]);
+    const run = await startDashboard(['--url', REDIS_URL, '--table', h.table, '--port', '0', '--json']);
+    expect(JSON.parse(run.first)).toMatchObject({ table: h.table, readOnly: false });
+    expect(json(await http(`${run.url}api/overview`))['queues']).toEqual([{ name: 'emails', paused: false }]);
+    const detail = await http(`${run.url}api/jobs/${id}`);
+    expect(detail.status).toBe(200);
+    expect(json(detail)).toMatchObject({ id, state: 'available' });
+    const cancel = await post(run.url, `api/jobs/${id}/cancel`);
+    expect(json(cancel)).toEqual({ changed: [id] });
+    expect((await listEnqueued(jobs, { state: 'cancelled' })).map((j) => j.id)).toEqual([id]);
+    const { ended: streamEnded } = await openStream(`${run.url}api/events`);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toMatchObject({ code: 0, signal: null });
+    await streamEnded;
+    expect(await refused(run.url)).toBe(true);
   });
 });

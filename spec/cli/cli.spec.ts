@@ -155,6 +155,7 @@ describe('concordia connection errors', () => {
     expect(my.code).toBe(3);
     const file = await cli(['status', '--url', '/nonexistent/dir/app.db']);
     expect(file).toMatchObject({ code: 3, stderr: 'concordia: SQLite file not found: /nonexistent/dir/app.db\n' });
-    expect((await cli(['status', '--url', 'redis://localhost'])).code).toBe(2);
+    expect((await cli(['status', '--url', 'redis://127.0.0.1:1'])).code).toBe(3);
+    expect((await cli(['status', '--url', 'mongodb://localhost'])).code).toBe(2);
   });
 });
