@@ -3,7 +3,7 @@
  * Each `<adapter>.<db>.spec.ts` here calls {@link exerciseTesting} once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobs, defineJob, type Jobs, type JobMiddleware, type RetryPolicy } from '../../lib/index.ts';
+import { createJobs, defineJob, StateError, type Jobs, type JobMiddleware, type RetryPolicy } from '../../lib/index.ts';
 import {
   assertEnqueued,
   assertNotEnqueued,
@@ -15,14 +15,19 @@ import {
 } from '../../lib/testing/index.ts';
 import { isReachable, type Db } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
+import { redisReachable } from '../support/redis-harness.ts';
 
-export function exerciseTesting(label: string, db: Db | 'memory', factory: () => Promise<Harness>): void {
+export function exerciseTesting(label: string, db: Db | 'memory' | 'redis', factory: () => Promise<Harness>): void {
+  // A Redis MULTI runs nothing before EXEC: the helpers refuse to read inside one (a typed
+  // error) instead of answering with the committed jobs only.
+  const readsInsideTx = db !== 'redis';
   describe(`concordia/testing: ${label}`, () => {
     let h: Harness;
     let available = true;
 
     beforeAll(async () => {
-      if (db !== 'memory') available = await isReachable(db);
+      if (db === 'redis') available = await redisReachable();
+      else if (db !== 'memory') available = await isReachable(db);
       if (available) h = await factory();
     }, 30_000);
     afterAll(async () => {
@@ -46,12 +51,19 @@ export function exerciseTesting(label: string, db: Db | 'memory', factory: () =>
       const runAt = new Date('2031-02-03T04:05:06.789Z');
       const id = await h.inTransaction(async (tx) => {
         const id = await jobs.enqueue(tx, sendEmail({ orderId: 'o-1', to: { email: 'a@example.com', name: 'Ann' } }), { queue: 't_emails', priority: 5, runAt });
-        const hits = await assertEnqueued(jobs, sendEmail, { tx, args: { to: { email: 'a@example.com' } }, queue: 't_emails', priority: 5, runAt });
-        expect(hits.map((j) => j.id)).toEqual([id]);
-        expect(hits[0]).toMatchObject({ kind: 't_send_email', state: 'available', attempt: 0, args: { orderId: 'o-1' } });
+        if (readsInsideTx) {
+          const hits = await assertEnqueued(jobs, sendEmail, { tx, args: { to: { email: 'a@example.com' } }, queue: 't_emails', priority: 5, runAt });
+          expect(hits.map((j) => j.id)).toEqual([id]);
+          expect(hits[0]).toMatchObject({ kind: 't_send_email', state: 'available', attempt: 0, args: { orderId: 'o-1' } });
+        } else {
+          // Never the committed jobs only: assertNotEnqueued would then pass on a MULTI that enqueues.
+          await expect(assertEnqueued(jobs, sendEmail, { tx })).rejects.toThrow(StateError);
+          await expect(assertNotEnqueued(jobs, sendEmail, { tx })).rejects.toThrow(/cannot read inside a Redis MULTI/);
+          await expect(listEnqueued(jobs, { tx })).rejects.toThrow(StateError);
+        }
         // Only SQL servers with separate connections can show the row is invisible outside (SQLite
         // adapters share their one connection; the memory store buffers like a server does).
-        if (db === 'postgres' || db === 'mysql' || db === 'memory') {
+        if (db === 'postgres' || db === 'mysql' || db === 'memory' || db === 'redis') {
           expect(await listEnqueued(jobs, { kind: sendEmail })).toEqual([]);
         }
         return id;
@@ -69,7 +81,7 @@ export function exerciseTesting(label: string, db: Db | 'memory', factory: () =>
       await expect(
         h.inTransaction(async (tx) => {
           await jobs.enqueue(tx, audit({ n: 1 }));
-          await assertEnqueued(jobs, audit, { tx });
+          if (readsInsideTx) await assertEnqueued(jobs, audit, { tx });
           throw new Error('roll back');
         }),
       ).rejects.toThrow('roll back');
@@ -87,7 +99,8 @@ export function exerciseTesting(label: string, db: Db | 'memory', factory: () =>
       expect(e.message).toContain('kind=t_invoice');
       expect(e.message).toContain('args⊇{"invoiceId":8}');
       // PostgreSQL's jsonb reorders keys, so the listed args are checked key by key.
-      expect(e.message).toMatch(/#\d+ t_invoice queue=t_invoices state=available priority=0 runAt=\S+ args=\{.*\} metadata=\{"tenant":"acme"\}/);
+      // Ids are numbers on SQL and memory, UUIDv7 strings on Redis.
+      expect(e.message).toMatch(/#(?:\d+|[0-9a-f-]{36}) t_invoice queue=t_invoices state=available priority=0 runAt=\S+ args=\{.*\} metadata=\{"tenant":"acme"\}/);
       expect(e.message).toContain('"invoiceId":7');
       expect(e.message).toContain('"lines":[1,2]');
       expect(e.found).toHaveLength(1);

@@ -7,6 +7,7 @@
  * @internal
  */
 import type { DispatcherAccess, JobCount, ListedJob, ListJobsFilter } from '../../backend/backend.ts';
+import { StateError } from '../../errors.ts';
 import {
   ACTION_STATES,
   BULK_BATCH,
@@ -178,6 +179,12 @@ export class RedisInspection {
   }
 
   async listJobs(s: RedisSession, filter: ListJobsFilter): Promise<ListedJob[]> {
+    // A MULTI runs nothing before EXEC, so its own jobs cannot be read inside it. Answering with
+    // the committed jobs only would let assertNotEnqueued(…, { tx }) pass on a MULTI that does
+    // enqueue the job: refuse instead, and say what to do.
+    if (s.multi !== null) {
+      throw new StateError('listEnqueued / assertEnqueued / assertNotEnqueued cannot read inside a Redis MULTI: nothing in it runs before exec(), so its jobs do not exist yet. Call them without `tx` after `await multi.exec()`.');
+    }
     const limit = Math.max(1, Math.min(Math.trunc(filter.limit ?? 1000), 100_000));
     const out: ListedJob[] = [];
     await this.#walk(s, this.#index(filter.state === undefined ? null : [filter.state]), null, false, (rows) => {
