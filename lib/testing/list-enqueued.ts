@@ -19,7 +19,8 @@ export interface ListEnqueuedOptions<Tx> {
   /**
    * Read through this open transaction (your ORM's handle, as given to `enqueue`), so jobs
    * enqueued in it are visible before it commits. Without it the adapter's own connection
-   * reads committed rows only.
+   * reads committed rows only. Not on Redis: a MULTI runs nothing before `exec()`, so its jobs
+   * cannot be read inside it and passing one throws a `StateError`; list after `exec()`.
    */
   tx?: Tx;
   /** Only this kind: a definition or its kind name. */
