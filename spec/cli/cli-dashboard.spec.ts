@@ -334,6 +334,14 @@ describe('concordia dashboard on Redis (--url redis://…, --table the key prefi
     const detail = await http(`${run.url}api/jobs/${id}`);
     expect(detail.status).toBe(200);
     expect(json(detail)).toMatchObject({ id, state: 'available' });
+    // A SQL-shaped id passes the HTTP layer's check (it serves every backend); Redis then answers for its own form.
+    const numeric = await http(`${run.url}api/jobs/42`);
+    const numericCursor = await http(`${run.url}api/jobs?cursor=42`);
+    const numericAction = await post(run.url, 'api/jobs/42/cancel');
+    for (const answer of [numeric, numericCursor, numericAction]) {
+      expect(answer.status).toBe(400);
+      expect(json(answer)).toMatchObject({ error: { code: 'INVALID_REQUEST', message: expect.stringMatching(/must be a job id, got "42"/) } });
+    }
     const cancel = await post(run.url, `api/jobs/${id}/cancel`);
     expect(json(cancel)).toEqual({ changed: [id] });
     expect((await listEnqueued(jobs, { state: 'cancelled' })).map((j) => j.id)).toEqual([id]);

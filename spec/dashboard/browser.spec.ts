@@ -21,6 +21,7 @@ import { createJobs, defineJob, periodic, type Jobs, type Worker } from '../../l
 import { isReachable, type Db } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
 import { betterSqlite3Harness, mysql2Harness, pgHarness } from '../support/harnesses.ts';
+import { ioredisHarness, redisReachable } from '../support/redis-harness.ts';
 import { listen } from './dashboard-kit.ts';
 
 /**
@@ -116,14 +117,16 @@ afterAll(async () => {
   if (built.dir) rmSync(built.dir, { recursive: true, force: true });
 });
 
-const suites: { db: Db; name: string; harness: () => Promise<Harness<unknown>>; screenshots: boolean }[] = [
+const suites: { db: Db | 'redis'; name: string; harness: () => Promise<Harness<unknown>>; screenshots: boolean }[] = [
   { db: 'postgres', name: 'PostgreSQL (pg)', harness: pgHarness as () => Promise<Harness<unknown>>, screenshots: true },
   { db: 'mysql', name: 'MariaDB (mysql2)', harness: mysql2Harness as () => Promise<Harness<unknown>>, screenshots: false },
   { db: 'sqlite', name: 'SQLite (better-sqlite3)', harness: betterSqlite3Harness as () => Promise<Harness<unknown>>, screenshots: false },
+  // Job ids are UUIDv7 strings there: links, cursors and row selection must not assume numbers.
+  { db: 'redis', name: 'Redis (ioredis)', harness: ioredisHarness as () => Promise<Harness<unknown>>, screenshots: false },
 ];
 
 for (const suite of suites) {
-  const reachable = hasBrowser && (suite.db === 'sqlite' || (await isReachable(suite.db)));
+  const reachable = hasBrowser && (suite.db === 'sqlite' || (suite.db === 'redis' ? await redisReachable() : await isReachable(suite.db)));
 
   describe.skipIf(!reachable)(`dashboard page in chromium on ${suite.name}`, { timeout: 90_000 }, () => {
     let h: Harness<unknown>;
