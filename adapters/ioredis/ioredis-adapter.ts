@@ -92,6 +92,18 @@ export interface IoredisAdapterOptions {
 }
 
 /**
+ * The subscription connection on a Cluster. `Cluster.duplicate()` replaces `redisOptions` as a
+ * whole, so they are merged here: without the user's own (password, username, TLS), every node
+ * would refuse the new connection. ioredis subscribes on one node (its name shows in CLIENT LIST
+ * as `ioredis-cluster(subscriber):concordia:listen:…`); PUBLISH reaches every node of a cluster.
+ * When that node's connection drops, ioredis subscribes again on another node by itself, without
+ * telling anyone: wake-ups published in between are missed, and the worker's poll finds those jobs.
+ */
+function subscriberOfCluster(client: Cluster, name: string): Cluster {
+  return client.duplicate(undefined, { redisOptions: { ...client.options.redisOptions, connectionName: name }, clusterRetryStrategy: () => null });
+}
+
+/**
  * Creates the adapter on an ioredis client (or Cluster: every key of one jobs table shares a
  * hash tag, so it lives on one shard). Workers open one more connection (`duplicate()`) for the
  * wake-up subscription.
@@ -122,9 +134,7 @@ export function ioredisAdapter(client: Redis | Cluster, options: IoredisAdapterO
       // itself: a lost connection is reported, and the worker opens a new one and looks for jobs
       // enqueued while it was away.
       const name = `concordia:listen:${channel}`;
-      const sub = (client as Cluster).isCluster
-        ? (client as Cluster).duplicate(undefined, { redisOptions: { connectionName: name }, clusterRetryStrategy: () => null })
-        : (client as Redis).duplicate({ connectionName: name, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      const sub = (client as Cluster).isCluster ? subscriberOfCluster(client as Cluster, name) : (client as Redis).duplicate({ connectionName: name, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       let closed = false;
       const fail = (error: unknown): void => {
         if (closed) return;
