@@ -11,6 +11,10 @@
  * await m.exec(); // the order and its job, together
  * ```
  *
+ * A cluster (`await createCluster({ rootNodes, defaults }).connect()`) works the same way:
+ * `redisAdapter(cluster)`, then `cluster.multi()`. Your own keys in that MULTI must carry the
+ * table's hash tag (e.g. `{concordia_jobs}:order:42`): a MULTI runs on one slot.
+ *
  * node-redis's MULTI has no DISCARD: a MULTI you abandon after `enqueueUnique` keeps its unique
  * key reserved (other callers of that key wait) until you call `adapter.discard(m)`, or for at
  * most 60 seconds.
@@ -48,31 +52,89 @@ export interface NodeRedisSubscriber {
   close?(): Promise<void>;
 }
 
-/** The node-redis adapter. `Tx` is the object `client.multi()` returns. */
-export interface NodeRedisAdapter extends Adapter<NodeRedisMulti, RedisSession> {
+/** The part of a node-redis cluster MULTI (`cluster.multi()`) this adapter uses. */
+export interface NodeRedisClusterMulti {
+  addCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): unknown;
+  exec(...args: never[]): Promise<unknown>;
+}
+
+/**
+ * The part of a node-redis cluster (a connected `createCluster()`) this adapter uses. Every key
+ * of one jobs table shares the hash tag `{table}`, so each script runs on the one shard that
+ * holds the table; your own keys in the same MULTI must carry that tag too.
+ */
+export interface NodeRedisCluster {
+  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>;
+  multi(): NodeRedisClusterMulti;
+  duplicate(overrides?: { defaults?: Record<string, unknown> }): NodeRedisSubscriber;
+  /** Not called: its presence tells a cluster from a single client. */
+  nodeClient(...args: never[]): unknown;
+}
+
+/** The node-redis adapter. `Tx` is the object `client.multi()` (or `cluster.multi()`) returns. */
+export interface NodeRedisAdapter extends Adapter<NodeRedisMulti | NodeRedisClusterMulti, RedisSession> {
   /**
    * Tells the backend you will not EXEC `multi`: unique keys it reserved are freed at once.
    * (ioredis has `multi.discard()`; node-redis has nothing to hook.)
    */
-  discard(multi: NodeRedisMulti): void;
+  discard(multi: NodeRedisMulti | NodeRedisClusterMulti): void;
 }
 
-function portOf(client: NodeRedisClient): RedisPort {
+/**
+ * How the adapter talks to the client, the same way for a single client and a cluster: a
+ * cluster is told which key routes each command (to the shard serving its slot).
+ */
+interface Wire {
+  send(firstKey: string | undefined, args: string[]): Promise<unknown>;
+  add(tx: NodeRedisMulti | NodeRedisClusterMulti, firstKey: string | undefined, args: string[]): void;
+  subscriber(name: string): NodeRedisSubscriber;
+}
+
+function isCluster(client: NodeRedisClient | NodeRedisCluster): client is NodeRedisCluster {
+  return typeof (client as Partial<NodeRedisCluster>).nodeClient === 'function';
+}
+
+function wireOf(client: NodeRedisClient | NodeRedisCluster): Wire {
+  if (!isCluster(client)) {
+    return {
+      send: (_key, args) => client.sendCommand(args),
+      add: (tx, _key, args) => void (tx as NodeRedisMulti).addCommand(args),
+      // No offline queue, so a lost connection is reported, not hidden.
+      subscriber: (name) => client.duplicate({ name, disableOfflineQueue: true }),
+    };
+  }
+  return {
+    // Not read-only: every read goes to the master, which has every write of the table.
+    send: (key, args) => client.sendCommand(key, false, args),
+    add: (tx, key, args) => void (tx as NodeRedisClusterMulti).addCommand(key, false, args),
+    // `duplicate()` replaces `defaults` as a whole: merged here, or the user's credentials and
+    // TLS would be lost and every node would refuse the subscriber. (`_options` holds what the
+    // cluster was created with; node-redis has no public getter for it.)
+    subscriber: (name) => {
+      const defaults = (client as { _options?: { defaults?: Record<string, unknown> } })._options?.defaults;
+      return client.duplicate({ defaults: { ...defaults, name, disableOfflineQueue: true } });
+    },
+  };
+}
+
+function portOf(wire: Wire): RedisPort {
   const text = (args: readonly RedisArg[]): string[] => args.map(String);
   return {
     async run(script: RedisScript, keys: readonly string[], args: readonly RedisArg[]) {
       try {
-        return await client.sendCommand(['EVALSHA', script.sha, String(keys.length), ...keys, ...text(args)]);
+        return await wire.send(keys[0], ['EVALSHA', script.sha, String(keys.length), ...keys, ...text(args)]);
       } catch (error) {
         if (!isNoScript(error)) throw error;
-        return client.sendCommand(['EVAL', script.source, String(keys.length), ...keys, ...text(args)]);
+        return wire.send(keys[0], ['EVAL', script.source, String(keys.length), ...keys, ...text(args)]);
       }
     },
-    command: (args) => client.sendCommand(text(args)),
+    // Each command of the backend names its key first (`SMEMBERS key`, `ZCOUNT key …`), except
+    // `INFO server`, which any node answers.
+    command: (args) => wire.send(args.length > 1 ? String(args[1]) : undefined, text(args)),
   };
 }
 
-function isMulti(tx: unknown): tx is NodeRedisMulti {
+function isMulti(tx: unknown): tx is NodeRedisMulti | NodeRedisClusterMulti {
   const m = tx as Partial<NodeRedisMulti> | null;
   // A MULTI has addCommand and exec; a client has neither addCommand nor a pending command list.
   return typeof m === 'object' && m !== null && typeof m.addCommand === 'function' && typeof m.exec === 'function';
@@ -89,13 +151,18 @@ export interface NodeRedisAdapterOptions {
   durability?: RedisDurability;
 }
 
-/** Creates the adapter on a connected node-redis client. Workers open one more connection for wake-ups. */
-export function redisAdapter(client: NodeRedisClient, options: NodeRedisAdapterOptions = {}): NodeRedisAdapter {
+/**
+ * Creates the adapter on a connected node-redis client, or a connected cluster
+ * (`createCluster()`). Workers open one more connection for wake-ups.
+ */
+export function redisAdapter(client: NodeRedisClient | NodeRedisCluster, options: NodeRedisAdapterOptions = {}): NodeRedisAdapter {
   const durability = options.durability ?? 'warn';
-  const port = portOf(client);
+  const wire = wireOf(client);
+  const port = portOf(wire);
   const autocommit: RedisSession = { port, multi: null };
-  const ends = new WeakMap<NodeRedisMulti, { port: RedisMultiPort; end: () => void }>();
-  const multiOf = (tx: NodeRedisMulti): { port: RedisMultiPort; end: () => void } => {
+  type Multi = NodeRedisMulti | NodeRedisClusterMulti;
+  const ends = new WeakMap<Multi, { port: RedisMultiPort; end: () => void }>();
+  const multiOf = (tx: Multi): { port: RedisMultiPort; end: () => void } => {
     let known = ends.get(tx);
     if (known) return known;
     const ended: (() => void)[] = [];
@@ -108,11 +175,11 @@ export function redisAdapter(client: NodeRedisClient, options: NodeRedisAdapterO
       const result = exec(...a);
       void result.then(end, end);
       return result;
-    }) as NodeRedisMulti['exec'];
+    }) as Multi['exec'];
     known = {
       port: {
         queue(script, keys, args) {
-          tx.addCommand(['EVAL', script.source, String(keys.length), ...keys, ...args.map(String)]);
+          wire.add(tx, keys[0], ['EVAL', script.source, String(keys.length), ...keys, ...args.map(String)]);
         },
         onEnd(fn) {
           ended.push(fn);
@@ -137,8 +204,8 @@ export function redisAdapter(client: NodeRedisClient, options: NodeRedisAdapterO
       ends.get(multi)?.end();
     },
     async listen(channel, onNotification, onError): Promise<Listener> {
-      // Named for CLIENT LIST; no offline queue, so a lost connection is reported, not hidden.
-      const sub = client.duplicate({ name: `concordia:listen:${channel}`, disableOfflineQueue: true });
+      // Named for CLIENT LIST.
+      const sub = wire.subscriber(`concordia:listen:${channel}`);
       let closed = false;
       const fail = (error: unknown): void => {
         if (closed) return;
