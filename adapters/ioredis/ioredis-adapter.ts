@@ -130,9 +130,9 @@ export function ioredisAdapter(client: Redis | Cluster, options: IoredisAdapterO
     // Every write of the dispatcher is one script, atomic on the server: no transaction needed.
     transaction: (fn) => fn(autocommit),
     async listen(channel, onNotification, onError): Promise<Listener> {
-      // Named, so an operator (or a test) can find it in CLIENT LIST. It does not reconnect by
-      // itself: a lost connection is reported, and the worker opens a new one and looks for jobs
-      // enqueued while it was away.
+      // Named, so an operator (or a test) can find it in CLIENT LIST. On a single server it does
+      // not reconnect by itself: a lost connection is reported, and the worker opens a new one
+      // and looks for jobs enqueued while it was away. (On a Cluster, see subscriberOfCluster.)
       const name = `concordia:listen:${channel}`;
       const sub = (client as Cluster).isCluster ? subscriberOfCluster(client as Cluster, name) : (client as Redis).duplicate({ connectionName: name, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       let closed = false;
