@@ -225,6 +225,23 @@ describe.skipIf(!canStartCluster)('Redis Cluster', { timeout: 30_000 }, () => {
       expect(await job(tableB, idB)).toMatchObject({ state: 'completed' });
     });
 
+    it('the reads and actions of the dashboard and CLI work on the cluster', async () => {
+      const listed = defineJob('cluster_listed', { handler: async () => {} });
+      const client = await connect();
+      const jobs = jobsOn(client, [listed]);
+      await jobs.verify();
+      const ids = await jobs.enqueueManyAutocommit([1, 2, 3].map((n) => listed({ n })), { queue: 'cluster_inspect' });
+      const adapter = kit.adapter(client);
+      const backend = adapter.backend({ table });
+      const session = adapter.autocommit();
+      expect(await backend.countJobs(session)).toContainEqual({ queue: 'cluster_inspect', state: 'available', count: 3 });
+      const page = await backend.searchJobs(session, { filter: { queues: ['cluster_inspect'], args: [{ path: ['n'], value: 2 }] } });
+      expect(page.jobs.map((j) => j.id)).toEqual([ids[1]]);
+      expect(await backend.jobDetail(session, ids[0]!)).toMatchObject({ id: ids[0], state: 'available', args: '{"n":1}' });
+      expect(await backend.applyAction(jobs.dispatcherDb(), 'cancel', { ids: [ids[2]!] }, null)).toEqual([ids[2]]);
+      expect(await job(table, ids[2]!)).toMatchObject({ state: 'cancelled' });
+    });
+
     it('an idle worker is woken through the cluster subscription by an enqueue from another client', async () => {
       const ping = defineJob('cluster_wake', { handler: async () => {} });
       const wakeTable = `${table}_wake`;
