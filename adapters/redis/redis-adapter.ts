@@ -129,7 +129,7 @@ function portOf(wire: Wire): RedisPort {
       }
     },
     // Each command of the backend names its key first (`SMEMBERS key`, `ZCOUNT key …`), except
-    // `INFO server`, which any node answers.
+    // `INFO server` and `CONFIG GET name`, which any node answers (routed by their second word).
     command: (args) => wire.send(args.length > 1 ? String(args[1]) : undefined, text(args)),
   };
 }
