@@ -52,16 +52,28 @@ function isMulti(tx: unknown): tx is ChainableCommander {
  * The MULTI as the backend sees it. `exec` and `discard` are wrapped (once) so the backend
  * learns when the MULTI ends; nothing else of the pipeline changes.
  */
-function multiPort(tx: ChainableCommander): RedisMultiPort {
+function multiPort(tx: ChainableCommander): RedisMultiPort & { onCommit(fn: () => void): void } {
   const ended: (() => void)[] = [];
+  const committed: (() => void)[] = [];
   const end = (): void => {
+    committed.length = 0;
     for (const fn of ended.splice(0)) fn();
+  };
+  const commit = (): void => {
+    for (const fn of committed.splice(0)) {
+      try {
+        fn();
+      } catch {
+        // A hook's failure is its own: the MULTI has run.
+      }
+    }
+    end();
   };
   const p = tx as unknown as { exec: (...a: unknown[]) => Promise<unknown>; discard: (...a: unknown[]) => unknown };
   const exec = p.exec.bind(tx);
   p.exec = (...a: unknown[]) => {
     const result = exec(...a);
-    void Promise.resolve(result).then(end, end);
+    void Promise.resolve(result).then(commit, end);
     return result;
   };
   const discard = p.discard.bind(tx);
@@ -76,6 +88,9 @@ function multiPort(tx: ChainableCommander): RedisMultiPort {
     },
     onEnd(fn) {
       ended.push(fn);
+    },
+    onCommit(fn) {
+      committed.push(fn);
     },
   };
 }
@@ -113,18 +128,25 @@ export function ioredisAdapter(client: Redis | Cluster, options: IoredisAdapterO
   const port = portOf(client);
   const autocommit: RedisSession = { port, multi: null };
   // One port per MULTI, so what the backend remembers about a MULTI (its unique reservations) is found again.
-  const multis = new WeakMap<ChainableCommander, RedisMultiPort>();
+  const multis = new WeakMap<ChainableCommander, ReturnType<typeof multiPort>>();
+  const multiOf = (tx: ChainableCommander): ReturnType<typeof multiPort> => {
+    let multi = multis.get(tx);
+    if (!multi) {
+      multi = multiPort(tx);
+      multis.set(tx, multi);
+    }
+    return multi;
+  };
   return {
     name: 'ioredis',
     backend: (o) => new RedisBackend(o.table, o.notify === undefined ? { durability } : { notify: o.notify, durability }),
     bind(tx) {
       if (!isMulti(tx)) throw new NotInTransactionError('ioredisAdapter: enqueue() needs the pipeline of redis.multi(); a client or a plain pipeline() would not commit the job with your writes.');
-      let multi = multis.get(tx);
-      if (!multi) {
-        multi = multiPort(tx);
-        multis.set(tx, multi);
-      }
-      return { port, multi };
+      return { port, multi: multiOf(tx) };
+    },
+    afterCommit(tx, fn) {
+      // Called once EXEC has answered (never on DISCARD): wakes this process's idle workers at once.
+      if (isMulti(tx)) multiOf(tx).onCommit(fn);
     },
     autocommit: () => autocommit,
     // Every write of the dispatcher is one script, atomic on the server: no transaction needed.

@@ -161,19 +161,32 @@ export function redisAdapter(client: NodeRedisClient | NodeRedisCluster, options
   const port = portOf(wire);
   const autocommit: RedisSession = { port, multi: null };
   type Multi = NodeRedisMulti | NodeRedisClusterMulti;
-  const ends = new WeakMap<Multi, { port: RedisMultiPort; end: () => void }>();
-  const multiOf = (tx: Multi): { port: RedisMultiPort; end: () => void } => {
+  type Known = { port: RedisMultiPort; end: () => void; committed: (() => void)[] };
+  const ends = new WeakMap<Multi, Known>();
+  const multiOf = (tx: Multi): Known => {
     let known = ends.get(tx);
     if (known) return known;
     const ended: (() => void)[] = [];
+    const committed: (() => void)[] = [];
     const end = (): void => {
+      committed.length = 0;
       for (const fn of ended.splice(0)) fn();
+    };
+    const commit = (): void => {
+      for (const fn of committed.splice(0)) {
+        try {
+          fn();
+        } catch {
+          // A hook's failure is its own: the MULTI has run.
+        }
+      }
+      end();
     };
     // exec is wrapped (once) so the backend learns when the MULTI has run.
     const exec = tx.exec.bind(tx);
     tx.exec = ((...a: never[]) => {
       const result = exec(...a);
-      void result.then(end, end);
+      void result.then(commit, end);
       return result;
     }) as Multi['exec'];
     known = {
@@ -186,6 +199,7 @@ export function redisAdapter(client: NodeRedisClient | NodeRedisCluster, options
         },
       },
       end,
+      committed,
     };
     ends.set(tx, known);
     return known;
@@ -200,6 +214,10 @@ export function redisAdapter(client: NodeRedisClient | NodeRedisCluster, options
     autocommit: () => autocommit,
     // Every write of the dispatcher is one script, atomic on the server: no transaction needed.
     transaction: (fn) => fn(autocommit),
+    afterCommit(tx, fn) {
+      // Called once EXEC has answered (never for a MULTI given up): wakes this process's idle workers at once.
+      if (isMulti(tx)) multiOf(tx).committed.push(fn);
+    },
     discard(multi) {
       ends.get(multi)?.end();
     },
