@@ -32,7 +32,13 @@ export const CONCORDIA_CASE = {
   latencyListen: 'latency/concordia-pg/listen',
   prismaLatencyListen: 'latency/concordia-prisma/listen',
   enqueueBatch: 'enqueue/concordia-pg/1000-per-tx',
+  redisDefault: 'drain/concordia-redis/default',
+  redisTuned: 'drain/concordia-redis/c100',
+  redisLatency: 'latency/concordia-redis/default',
 } as const;
+
+/** The Redis server's ceiling for a drain: a hand-written Lua loop with no queue bookkeeping. */
+export const RAW_REDIS_CASE = 'drain/raw-redis/10x100';
 
 /** Each PostgreSQL peer's defaults and best documented tuning, and BullMQ's. */
 export const PEER_CASE = {
@@ -118,6 +124,18 @@ export function buildCases(quick: boolean, drainN?: number, dashboardRows?: numb
   });
   drain(PEER_CASE.bullmqDefault, 'BullMQ on Redis, defaults (concurrency 1)', 'bullmq', 'redis', {});
   drain(PEER_CASE.bullmqTuned, 'BullMQ on Redis, concurrency 100', 'bullmq', 'redis', { concurrency: 100 });
+  // Concordia on Redis beside BullMQ on the same server (issue #15), and a hand-written Lua loop
+  // as the server's ceiling. Quick mode keeps the defaults, concurrency 100 and the ceiling.
+  drain(CONCORDIA_CASE.redisDefault, 'Concordia ioredis/Redis, defaults (concurrency 10)', 'concordia-redis', 'redis', {});
+  drain(CONCORDIA_CASE.redisTuned, 'Concordia ioredis/Redis, concurrency 100', 'concordia-redis', 'redis', { concurrency: 100 });
+  drain(RAW_REDIS_CASE, 'Raw Lua loop on Redis (10 lanes × batch 100, one connection)', 'raw-redis', 'redis', { lanes: 10, batch: 100 });
+  if (!quick) {
+    drain('concordia-node-redis/default', 'Concordia node-redis/Redis, defaults (concurrency 10)', 'concordia-redis', 'redis', { client: 'redis' });
+    drain('concordia-redis/c50', 'Concordia ioredis/Redis, concurrency 50', 'concordia-redis', 'redis', { concurrency: 50 });
+    // BullMQ at the concurrency the issue quotes and its documentation's example uses.
+    drain('bullmq/c10', 'BullMQ on Redis, concurrency 10', 'bullmq', 'redis', { concurrency: 10 });
+    drain('bullmq/c50', 'BullMQ on Redis, concurrency 50', 'bullmq', 'redis', { concurrency: 50 });
+  }
 
   // 3. Enqueue inside transactions (PostgreSQL).
   const single = quick ? 100 : 1000;
@@ -134,6 +152,17 @@ export function buildCases(quick: boolean, drainN?: number, dashboardRows?: numb
     out.push({ ...base, id: `enqueue/concordia-${adapter}/1000-per-tx`, label: `${name}: enqueueMany 1,000/tx`, n: quick ? N : 50_000, opts: { adapter, mode: 'batch', batch: 1000 } });
   }
 
+  // Redis: jobs enqueued inside the application's MULTI, next to one write of its own.
+  {
+    const base = { scenario: 'enqueue' as const, impl: 'concordia-redis' as const, db: 'redis' as const, capSeconds: 60 };
+    out.push({ ...base, id: 'enqueue/concordia-redis/1000-per-multi', label: 'ioredis/Redis: enqueueMany 1,000/MULTI', n: quick ? N : 50_000, opts: { mode: 'batch', batch: 1000 } });
+    if (!quick) {
+      out.push({ ...base, id: 'enqueue/concordia-redis/1-per-multi', label: 'ioredis/Redis: 1 job/MULTI, sequential', n: single, opts: { mode: 'single', concurrency: 1 } });
+      out.push({ ...base, id: 'enqueue/concordia-redis/1-per-multi-c10', label: 'ioredis/Redis: 1 job/MULTI, 10 concurrent', n: single * 2, opts: { mode: 'single', concurrency: 10 } });
+      out.push({ ...base, id: 'enqueue/concordia-node-redis/1000-per-multi', label: 'node-redis/Redis: enqueueMany 1,000/MULTI', n: 50_000, opts: { mode: 'batch', batch: 1000, client: 'redis' } });
+    }
+  }
+
   // 4. Enqueue→start latency with an idle worker.
   const probes = quick ? 10 : 200;
   const lat = { scenario: 'latency' as const, db: 'postgres' as const, n: probes, capSeconds: quick ? 3 : 15 };
@@ -143,6 +172,8 @@ export function buildCases(quick: boolean, drainN?: number, dashboardRows?: numb
   out.push({ ...lat, id: CONCORDIA_CASE.latencyListen, label: 'Concordia pg, defaults (LISTEN/NOTIFY + 1 s poll)', impl: 'concordia', opts: { adapter: 'pg' } });
   // Prisma has no LISTEN of its own: by default the worker opens one from PrismaPg's settings.
   out.push({ ...lat, id: CONCORDIA_CASE.prismaLatencyListen, label: 'Concordia Prisma/pg, defaults (LISTEN from PrismaPg\'s settings + 1 s poll)', impl: 'concordia', opts: { adapter: 'prisma' } });
+  // Redis: pub/sub wake-ups; the clock starts as the application sends EXEC.
+  out.push({ ...lat, db: 'redis', id: CONCORDIA_CASE.redisLatency, label: 'Concordia ioredis/Redis, defaults (pub/sub wake-up + 1 s poll)', impl: 'concordia-redis', opts: {} });
   out.push({ ...lat, id: 'latency/graphile-worker/default', label: 'graphile-worker, defaults (LISTEN/NOTIFY)', impl: 'graphile-worker', opts: {} });
 
   // Scenario 4 of the README, multi-process drain: dispatcher processes on one queue, each with

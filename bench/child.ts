@@ -30,6 +30,10 @@ async function main(): Promise<CaseResult> {
       return (await import('./cases/graphile-worker.ts')).run(spec);
     case 'bullmq':
       return (await import('./cases/bullmq.ts')).run(spec);
+    case 'concordia-redis':
+      return (await import('./cases/concordia-redis.ts')).run(spec);
+    case 'raw-redis':
+      return (await import('./cases/raw-redis.ts')).run(spec);
     default:
       throw new Error(`unknown impl ${String(spec.impl)}`);
   }

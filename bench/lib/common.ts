@@ -29,7 +29,7 @@ export interface CaseSpec {
   id: string;
   scenario: Scenario;
   /** Which module under bench/cases runs it. */
-  impl: 'concordia' | 'raw-pg' | 'raw-mysql' | 'raw-sqlite' | 'multi-process' | 'large-table' | 'dashboard-reads' | 'pg-boss' | 'graphile-worker' | 'bullmq';
+  impl: 'concordia' | 'raw-pg' | 'raw-mysql' | 'raw-sqlite' | 'multi-process' | 'large-table' | 'dashboard-reads' | 'pg-boss' | 'graphile-worker' | 'bullmq' | 'concordia-redis' | 'raw-redis';
   /** Database or broker: postgres, mysql, sqlite, redis. */
   db: 'postgres' | 'mysql' | 'sqlite' | 'redis';
   /** Jobs (drain, latency) or jobs enqueued (enqueue). */
