@@ -32,20 +32,31 @@ for i = 1, nq do
     for j = 1, #got, 2 do picks[#picks + 1] = { got[j], tonumber(got[j + 1]), q } end
   end
 end
-table.sort(picks, function(a, b) if a[2] ~= b[2] then return a[2] < b[2] end return a[1] < b[1] end)
+-- One queue's range is already in (score, id) order.
+if nq > 1 then
+  table.sort(picks, function(a, b) if a[2] ~= b[2] then return a[2] < b[2] end return a[1] < b[1] end)
+end
+-- Per job: one read and one write of its hash; the indexes and counts once per batch.
+local b = batch()
+local until_ms = now + lease
 local out = {}
 for i = 1, math.min(limit, #picks) do
   local id, q = picks[i][1], picks[i][3]
   local jk = jkey(id)
   local token = ARGV[5 + nq + i]
-  redis.call('ZREM', P .. ':ready:' .. q, id)
-  local attempt = redis.call('HINCRBY', jk, 'attempt', 1)
-  redis.call('HSET', jk, 'attempted_at', now, 'lease_token', token, 'locked_by', worker, 'lease_expires_at', now + lease)
-  move(id, q, 'available', 'running')
-  redis.call('ZADD', P .. ':running', now + lease, id)
-  local f = redis.call('HMGET', jk, 'kind', 'args', 'metadata', 'max_attempts', 'priority', 'run_at', 'created_at')
+  local f = redis.call('HMGET', jk, 'kind', 'args', 'metadata', 'max_attempts', 'priority', 'run_at', 'created_at', 'attempt', 'unique_key', 'unique_states')
+  local attempt = (tonumber(f[8]) or 0) + 1
+  redis.call('HSET', jk, 'state', 'running', 'attempt', attempt, 'attempted_at', now, 'lease_token', token, 'locked_by', worker, 'lease_expires_at', until_ms)
+  keep_unique(id, jk, f[9], f[10], 'running')
+  batch_zrem(b, P .. ':ready:' .. q, id)
+  batch_zrem(b, P .. ':state:available', id)
+  batch_zadd(b, P .. ':state:running', 0, id)
+  batch_zadd(b, P .. ':running', until_ms, id)
+  batch_count(b, 'available', q, -1)
+  batch_count(b, 'running', q, 1)
   out[#out + 1] = { id, q, f[1], f[2], f[3] or '', attempt, f[4], f[5], f[6], f[7], token }
 end
+flush(b)
 return out
 `,
 );

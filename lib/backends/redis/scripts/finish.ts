@@ -12,14 +12,29 @@ export const completeScript = defineScript(
   'complete',
   `${PRELUDE}
 local now = clock(ARGV[1])
+local b = batch()
 local done = {}
+-- Per job: the fence read and the hash writes; the indexes and counts once per batch. A job
+-- listed twice finds itself completed the second time (its state is written here, not batched).
 for i = 2, #ARGV, 2 do
-  local q = fenced(ARGV[i], ARGV[i + 1])
-  if q then
-    finish(ARGV[i], q, 'running', 'completed', now)
-    done[#done + 1] = ARGV[i]
+  local id = ARGV[i]
+  local jk = jkey(id)
+  local f = redis.call('HMGET', jk, 'state', 'lease_token', 'queue', 'unique_key', 'unique_states')
+  if f[1] == 'running' and f[2] == ARGV[i + 1] then
+    local q = f[3]
+    redis.call('HSET', jk, 'state', 'completed', 'finalized_at', now)
+    redis.call('HDEL', jk, 'lease_expires_at')
+    keep_unique(id, jk, f[4], f[5], 'completed')
+    batch_zrem(b, P .. ':running', id)
+    batch_zrem(b, P .. ':state:running', id)
+    batch_zadd(b, P .. ':state:completed', 0, id)
+    batch_zadd(b, P .. ':done:completed', now, id)
+    batch_count(b, 'running', q, -1)
+    batch_count(b, 'completed', q, 1)
+    done[#done + 1] = id
   end
 end
+flush(b)
 return done
 `,
 );

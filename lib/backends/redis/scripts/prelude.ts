@@ -71,6 +71,47 @@ local function push_error(id, entry)
   if e and #e > 2 then e = string.sub(e, 1, -2) .. ',' .. entry .. ']' else e = '[' .. entry .. ']' end
   redis.call('HSET', jk, 'errors', e)
 end
+-- A job's unique key is kept only while its new state 'to' is one the key covers (move() does
+-- this for single moves; batched moves call it with the fields they already read).
+local function keep_unique(id, jk, key, states, to)
+  if key and states and bit.band(tonumber(states), BITS[to]) == 0 then
+    if redis.call('HGET', P .. ':unique', key) == id then redis.call('HDEL', P .. ':unique', key) end
+    redis.call('HDEL', jk, 'unique_key')
+  end
+end
+-- Index writes gathered over a batch of jobs and sent as one variadic command per key at the
+-- end: every redis.call costs the script far more than one more member in a call, so a claim or
+-- completion of 100 jobs makes a few index calls instead of several per job. Only for batches
+-- whose removals and additions touch different keys (the order between them is not kept).
+local function batch() return { zrem = {}, zadd = {}, counts = {} } end
+local function list_of(t, key)
+  local list = t[key]
+  if not list then list = {}; t[key] = list end
+  return list
+end
+local function batch_zrem(b, key, id)
+  local list = list_of(b.zrem, key)
+  list[#list + 1] = id
+end
+local function batch_zadd(b, key, score, id)
+  local list = list_of(b.zadd, key)
+  list[#list + 1] = score
+  list[#list + 1] = id
+end
+local function batch_count(b, state, queue, by)
+  local field = state .. '|' .. queue
+  b.counts[field] = (b.counts[field] or 0) + by
+end
+-- Sends a batch's writes, at most 1,000 arguments per call (unpack has a C stack limit).
+local function flush(b)
+  for key, list in pairs(b.zrem) do
+    for i = 1, #list, 1000 do redis.call('ZREM', key, unpack(list, i, math.min(i + 999, #list))) end
+  end
+  for key, list in pairs(b.zadd) do
+    for i = 1, #list, 1000 do redis.call('ZADD', key, unpack(list, i, math.min(i + 999, #list))) end
+  end
+  for field, by in pairs(b.counts) do redis.call('HINCRBY', P .. ':counts', field, by) end
+end
 -- The queue of a running job whose lease token is 'token', or nil when the fence no longer holds.
 local function fenced(id, token)
   local f = redis.call('HMGET', jkey(id), 'state', 'lease_token', 'queue')
