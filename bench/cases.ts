@@ -157,8 +157,10 @@ export function buildCases(quick: boolean, drainN?: number, dashboardRows?: numb
     const base = { scenario: 'enqueue' as const, impl: 'concordia-redis' as const, db: 'redis' as const, capSeconds: 60 };
     out.push({ ...base, id: 'enqueue/concordia-redis/1000-per-multi', label: 'ioredis/Redis: enqueueMany 1,000/MULTI', n: quick ? N : 50_000, opts: { mode: 'batch', batch: 1000 } });
     if (!quick) {
-      out.push({ ...base, id: 'enqueue/concordia-redis/1-per-multi', label: 'ioredis/Redis: 1 job/MULTI, sequential', n: single, opts: { mode: 'single', concurrency: 1 } });
-      out.push({ ...base, id: 'enqueue/concordia-redis/1-per-multi-c10', label: 'ioredis/Redis: 1 job/MULTI, 10 concurrent', n: single * 2, opts: { mode: 'single', concurrency: 10 } });
+      // Ten times the PostgreSQL cases' count: a MULTI takes a tenth of a transaction's time, and
+      // 1,000 of them would be over before the JIT warmed up.
+      out.push({ ...base, id: 'enqueue/concordia-redis/1-per-multi', label: 'ioredis/Redis: 1 job/MULTI, sequential', n: single * 10, opts: { mode: 'single', concurrency: 1 } });
+      out.push({ ...base, id: 'enqueue/concordia-redis/1-per-multi-c10', label: 'ioredis/Redis: 1 job/MULTI, 10 concurrent', n: single * 20, opts: { mode: 'single', concurrency: 10 } });
       out.push({ ...base, id: 'enqueue/concordia-node-redis/1000-per-multi', label: 'node-redis/Redis: enqueueMany 1,000/MULTI', n: 50_000, opts: { mode: 'batch', batch: 1000, client: 'redis' } });
     }
   }
