@@ -48,9 +48,18 @@ export interface RedisSession {
   readonly multi: RedisMultiPort | null;
 }
 
-/** Builds a script definition; the SHA-1 is what EVALSHA names it by. */
+/**
+ * Builds a script definition; the SHA-1 is what EVALSHA names it by. Indentation, blank lines
+ * and whole-line comments are left out of the text sent: an enqueue inside a MULTI sends its
+ * script in full each time, and the server hashes all of it. (No script has a multi-line string.)
+ */
 export function defineScript(name: string, source: string): RedisScript {
-  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+  const text = source
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('--'))
+    .join('\n');
+  return { name, source: text, sha: createHash('sha1').update(text).digest('hex') };
 }
 
 /** Whether a Redis error says the server lacks a cached script (then EVAL sends it). */

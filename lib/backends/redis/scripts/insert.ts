@@ -6,13 +6,13 @@
  * @internal
  */
 import { defineScript } from '../redis-port.ts';
-import { PRELUDE } from './prelude.ts';
+import { INSERT_PRELUDE } from './prelude.ts';
 
 export const INSERT_FIELDS = 9;
 
 export const insertScript = defineScript(
   'insert',
-  `${PRELUDE}
+  `${INSERT_PRELUDE}
 local now = clock(ARGV[1])
 local n = tonumber(ARGV[2])
 local queues = {}
@@ -40,7 +40,7 @@ return n
  */
 export const insertUniqueScript = defineScript(
   'insert-unique',
-  `${PRELUDE}
+  `${INSERT_PRELUDE}
 local now = clock(ARGV[1])
 local id, queue, priority = ARGV[3], ARGV[4], ARGV[7]
 local key, states, token = ARGV[12], ARGV[13], ARGV[14]
@@ -72,7 +72,7 @@ return { 1, id }
  */
 export const reserveUniqueScript = defineScript(
   'reserve-unique',
-  `${PRELUDE}
+  `${INSERT_PRELUDE}
 local holder = redis.call('HGET', P .. ':unique', ARGV[1])
 if holder then return { 'held', holder } end
 local pending = P .. ':unique-pending:' .. ARGV[1]
@@ -91,7 +91,7 @@ return { 'reserved', ARGV[3] }
 /** Ends a reservation if `token` still holds it (a DISCARD). ARGV = key, token. */
 export const releaseUniqueScript = defineScript(
   'release-unique',
-  `${PRELUDE}
+  `${INSERT_PRELUDE}
 local pending = P .. ':unique-pending:' .. ARGV[1]
 local cur = redis.call('GET', pending)
 if cur and string.sub(cur, 1, #ARGV[2] + 1) == ARGV[2] .. '|' then redis.call('DEL', pending) end

@@ -14,7 +14,7 @@
  *
  * @internal
  */
-export const PRELUDE = `
+export const INSERT_PRELUDE = `
 local P = KEYS[1]
 local function jkey(id) return P .. ':job:' .. id end
 local function clock(arg)
@@ -51,6 +51,14 @@ local function place(id, queue, priority, run_at, now)
     redis.call('ZADD', P .. ':scheduled', run_at, id)
   end
 end
+`;
+
+/**
+ * Everything the other scripts share. Enqueues use {@link INSERT_PRELUDE} alone: inside a MULTI
+ * a script goes out in full with every call (EVAL, never EVALSHA), so the part they do not
+ * need would be sent and hashed again with each job.
+ */
+export const PRELUDE = `${INSERT_PRELUDE}
 local function unplace(id, queue)
   redis.call('ZREM', P .. ':ready:' .. queue, id)
   redis.call('ZREM', P .. ':scheduled', id)
