@@ -15,20 +15,45 @@ export const insertScript = defineScript(
   `${INSERT_PRELUDE}
 local now = clock(ARGV[1])
 local n = tonumber(ARGV[2])
-local queues = {}
+-- Per job one HSET; the index sets, counts and wake-ups once per call (variadic ZADDs of at most
+-- 1,000 arguments, as unpack has a C stack limit), since each redis.call costs the script far
+-- more than one more member in a call. A new job has no unique key, so move() has nothing to do.
+local ids, states, scheduled, ready, added = {}, {}, {}, {}, {}
 for i = 0, n - 1 do
   local o = 2 + i * ${9}
   local id, queue, priority = ARGV[o + 1], ARGV[o + 2], ARGV[o + 5]
   local at = tonumber(ARGV[o + 7]) or (now + tonumber(ARGV[o + 8]))
-  redis.call('HSET', jkey(id), 'id', id, 'queue', queue, 'kind', ARGV[o + 3], 'args', ARGV[o + 4], 'priority', priority,
-    'attempt', 0, 'max_attempts', ARGV[o + 6], 'run_at', at, 'created_at', now)
-  if ARGV[o + 9] ~= '' then redis.call('HSET', jkey(id), 'metadata', ARGV[o + 9]) end
-  redis.call('ZADD', P .. ':ids', 0, id)
-  move(id, queue, false, 'available')
-  place(id, queue, priority, at, now)
-  queues[queue] = true
+  if ARGV[o + 9] == '' then
+    redis.call('HSET', jkey(id), 'id', id, 'queue', queue, 'kind', ARGV[o + 3], 'args', ARGV[o + 4], 'priority', priority,
+      'attempt', 0, 'max_attempts', ARGV[o + 6], 'run_at', at, 'created_at', now, 'state', 'available')
+  else
+    redis.call('HSET', jkey(id), 'id', id, 'queue', queue, 'kind', ARGV[o + 3], 'args', ARGV[o + 4], 'priority', priority,
+      'attempt', 0, 'max_attempts', ARGV[o + 6], 'run_at', at, 'created_at', now, 'state', 'available', 'metadata', ARGV[o + 9])
+  end
+  ids[#ids + 1] = 0
+  ids[#ids + 1] = id
+  if at <= now then
+    local r = ready[queue]
+    if not r then r = {}; ready[queue] = r end
+    r[#r + 1] = ready_score(priority, at)
+    r[#r + 1] = id
+  else
+    scheduled[#scheduled + 1] = at
+    scheduled[#scheduled + 1] = id
+  end
+  added[queue] = (added[queue] or 0) + 1
 end
-for q in pairs(queues) do redis.call('PUBLISH', P .. ':wake', q) end
+local function zadd(key, list)
+  for i = 1, #list, 1000 do redis.call('ZADD', key, unpack(list, i, math.min(i + 999, #list))) end
+end
+zadd(P .. ':ids', ids)
+zadd(P .. ':state:available', ids)
+zadd(P .. ':scheduled', scheduled)
+for q, list in pairs(ready) do zadd(P .. ':ready:' .. q, list) end
+for q, c in pairs(added) do
+  count('available', q, c)
+  redis.call('PUBLISH', P .. ':wake', q)
+end
 return n
 `,
 );
