@@ -3,8 +3,8 @@
  * scheduled jobs that came due, skips paused queues (read here, so a pause committed before the
  * claim is never violated), takes the best `limit` by (priority, run_at, id) across the queues,
  * and gives each a lease. ARGV = now or '', limit, worker id, lease ms, queue count, the queues,
- * then one lease token per job that may be claimed (made by the client: scripts must not draw
- * random numbers). Returns one array per job: id, queue, kind, args, metadata, attempt,
+ * then a random token base made by the client (scripts must not draw random numbers): job n of
+ * the claim gets the lease token `<base>.<n>`. Returns one array per job: id, queue, kind, args, metadata, attempt,
  * max_attempts, priority, run_at, created_at, lease token.
  *
  * @internal
@@ -43,7 +43,7 @@ local out = {}
 for i = 1, math.min(limit, #picks) do
   local id, q = picks[i][1], picks[i][3]
   local jk = jkey(id)
-  local token = ARGV[5 + nq + i]
+  local token = ARGV[6 + nq] .. '.' .. i
   local f = redis.call('HMGET', jk, 'kind', 'args', 'metadata', 'max_attempts', 'priority', 'run_at', 'created_at', 'attempt', 'unique_key', 'unique_states')
   local attempt = (tonumber(f[8]) or 0) + 1
   redis.call('HSET', jk, 'state', 'running', 'attempt', attempt, 'attempted_at', now, 'lease_token', token, 'locked_by', worker, 'lease_expires_at', until_ms)
