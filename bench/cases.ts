@@ -33,7 +33,7 @@ export const CONCORDIA_CASE = {
   prismaLatencyListen: 'latency/concordia-prisma/listen',
   enqueueBatch: 'enqueue/concordia-pg/1000-per-tx',
   redisDefault: 'drain/concordia-redis/default',
-  redisTuned: 'drain/concordia-redis/c100',
+  redisTuned: 'drain/concordia-redis/c100-p1000',
   redisLatency: 'latency/concordia-redis/default',
 } as const;
 
@@ -127,11 +127,14 @@ export function buildCases(quick: boolean, drainN?: number, dashboardRows?: numb
   // Concordia on Redis beside BullMQ on the same server (issue #15), and a hand-written Lua loop
   // as the server's ceiling. Quick mode keeps the defaults, concurrency 100 and the ceiling.
   drain(CONCORDIA_CASE.redisDefault, 'Concordia ioredis/Redis, defaults (concurrency 10)', 'concordia-redis', 'redis', {});
-  drain(CONCORDIA_CASE.redisTuned, 'Concordia ioredis/Redis, concurrency 100', 'concordia-redis', 'redis', { concurrency: 100 });
+  // Tuned: more slots, and claims that carry up to 1,000 jobs (prefetch) instead of about 100.
+  drain(CONCORDIA_CASE.redisTuned, 'Concordia ioredis/Redis, concurrency 100, prefetch 1000', 'concordia-redis', 'redis', { concurrency: 100, prefetch: 1000 });
   drain(RAW_REDIS_CASE, 'Raw Lua loop on Redis (10 lanes × batch 100, one connection)', 'raw-redis', 'redis', { lanes: 10, batch: 100 });
   if (!quick) {
     drain('concordia-node-redis/default', 'Concordia node-redis/Redis, defaults (concurrency 10)', 'concordia-redis', 'redis', { client: 'redis' });
     drain('concordia-redis/c50', 'Concordia ioredis/Redis, concurrency 50', 'concordia-redis', 'redis', { concurrency: 50 });
+    drain('concordia-redis/c100', 'Concordia ioredis/Redis, concurrency 100', 'concordia-redis', 'redis', { concurrency: 100 });
+    drain('concordia-redis/c10-p1000', 'Concordia ioredis/Redis, concurrency 10, prefetch 1000', 'concordia-redis', 'redis', { prefetch: 1000 });
     // BullMQ at the concurrency the issue quotes and its documentation's example uses.
     drain('bullmq/c10', 'BullMQ on Redis, concurrency 10', 'bullmq', 'redis', { concurrency: 10 });
     drain('bullmq/c50', 'BullMQ on Redis, concurrency 50', 'bullmq', 'redis', { concurrency: 50 });
