@@ -12,6 +12,8 @@ export const RAW_REFERENCE_CASE = {
   postgres: 'drain/raw-pg/10x100',
   mysql: 'drain/raw-mysql/10x100',
   sqlite: 'drain/raw-sqlite/b100',
+  /** Not SQL: a hand-written Lua loop, the Redis server's ceiling (no queue bookkeeping). */
+  redis: 'drain/raw-redis/10x100',
 } as const;
 
 /** The Concordia cases the targets of issue #13 and the README block are computed from. */
@@ -36,9 +38,6 @@ export const CONCORDIA_CASE = {
   redisTuned: 'drain/concordia-redis/c100-p1000',
   redisLatency: 'latency/concordia-redis/default',
 } as const;
-
-/** The Redis server's ceiling for a drain: a hand-written Lua loop with no queue bookkeeping. */
-export const RAW_REDIS_CASE = 'drain/raw-redis/10x100';
 
 /** Each PostgreSQL peer's defaults and best documented tuning, and BullMQ's. */
 export const PEER_CASE = {
@@ -129,7 +128,7 @@ export function buildCases(quick: boolean, drainN?: number, dashboardRows?: numb
   drain(CONCORDIA_CASE.redisDefault, 'Concordia ioredis/Redis, defaults (concurrency 10)', 'concordia-redis', 'redis', {});
   // Tuned: more slots, and claims that carry up to 1,000 jobs (prefetch) instead of about 100.
   drain(CONCORDIA_CASE.redisTuned, 'Concordia ioredis/Redis, concurrency 100, prefetch 1000', 'concordia-redis', 'redis', { concurrency: 100, prefetch: 1000 });
-  drain(RAW_REDIS_CASE, 'Raw Lua loop on Redis (10 lanes × batch 100, one connection)', 'raw-redis', 'redis', { lanes: 10, batch: 100 });
+  drain(RAW_REFERENCE_CASE.redis, 'Raw Lua loop on Redis (10 lanes × batch 100, one connection)', 'raw-redis', 'redis', { lanes: 10, batch: 100 });
   if (!quick) {
     drain('concordia-node-redis/default', 'Concordia node-redis/Redis, defaults (concurrency 10)', 'concordia-redis', 'redis', { client: 'redis' });
     drain('concordia-redis/c50', 'Concordia ioredis/Redis, concurrency 50', 'concordia-redis', 'redis', { concurrency: 50 });

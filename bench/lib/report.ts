@@ -95,7 +95,8 @@ function totalCpu(s: Summary): number {
 
 /**
  * "% of raw": a drain's median over the median of the raw loop on the same database with the
- * same N ('' for the reference itself, for Redis, or when that loop was not run or failed).
+ * same N ('' for the reference itself, or when that loop was not run or failed). Redis's reference is
+ * a hand-written Lua loop, not SQL.
  */
 function pctOfRaw(s: Summary, all: readonly Summary[]): string {
   const prefix = (RAW_REFERENCE_CASE as Record<string, string>)[s.db];
@@ -148,7 +149,7 @@ export function markdown(summaries: Summary[], env: Record<string, unknown>, met
     lines.push('### Drain (no-op jobs pre-inserted; jobs/s until the database confirms all completed)');
     lines.push('');
     lines.push(
-      '"% of raw" divides each median by the raw loop\'s on the same database with the same N (10 connections × batch 100; SQLite: one connection × batch 100).',
+      '"% of raw" divides each median by the raw loop\'s on the same database with the same N (10 connections × batch 100; SQLite: one connection × batch 100; Redis: a Lua loop, 10 lanes × batch 100 on one connection).',
     );
     lines.push('');
     lines.push('| Case | N | jobs/s (median) | min–max | % of raw (same database) | client CPU ms / 1k jobs | DB server CPU ms / 1k | total CPU ms / 1k | Notes |');
@@ -162,7 +163,7 @@ export function markdown(summaries: Summary[], env: Record<string, unknown>, met
   }
   const enq = summaries.filter((s) => s.scenario === 'enqueue');
   if (enq.length) {
-    lines.push('### Enqueue inside transactions (PostgreSQL; committed jobs/s)');
+    lines.push('### Enqueue inside transactions (PostgreSQL transactions, Redis MULTIs; committed jobs/s)');
     lines.push('');
     lines.push('"WAL B/job" is the write-ahead log PostgreSQL wrote per job during the case (its commits must flush it).');
     lines.push('');
@@ -173,7 +174,7 @@ export function markdown(summaries: Summary[], env: Record<string, unknown>, met
   }
   const lat = summaries.filter((s) => s.scenario === 'latency');
   if (lat.length) {
-    lines.push('### Enqueue→start latency, idle worker (ms from the enqueuing transaction issuing COMMIT to handler start)');
+    lines.push('### Enqueue→start latency, idle worker (ms from the enqueuing transaction issuing COMMIT, on Redis EXEC, to handler start)');
     lines.push('');
     lines.push('"COMMIT p50" is the enqueuing transaction\'s own COMMIT round trip (issued → reply): about the floor under every figure in its row (the job becomes visible, and its NOTIFY leaves, only as that commit completes). "From return" measures from the moment that COMMIT returned to the application (the convention of the peers\' own benchmarks; 0 when the job had already started).');
     lines.push('');
@@ -236,7 +237,7 @@ export function markdown(summaries: Summary[], env: Record<string, unknown>, met
   lines.push(...dashboardSection(summaries.filter((s) => s.scenario === 'dashboard-reads')));
   const goals = targets(summaries);
   if (goals.length) {
-    lines.push('### Targets of issue #13 (ratios within this run)');
+    lines.push('### Targets of issues #13 and #15 (ratios within this run)');
     lines.push('');
     lines.push(...goals);
     lines.push('');
@@ -331,6 +332,11 @@ function bestTunedPeer(all: readonly Summary[]): Summary | undefined {
   return peers.sort((a, b) => b.median - a.median)[0];
 }
 
+/** The BullMQ drain (any concurrency measured) that was fastest in this run. */
+function bestBullmq(all: readonly Summary[]): Summary | undefined {
+  return all.filter((s) => s.scenario === 'drain' && s.id.startsWith('drain/bullmq/') && s.ok > 0 && Number.isFinite(s.median)).sort((a, b) => b.median - a.median)[0];
+}
+
 const capped = (s: Summary): string => (s.capped > 0 ? ' (capped)' : '');
 const pct = (a: number, b: number): string => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${fmt((a / b) * 100)} %` : '–');
 const verdict = (met: boolean | undefined): string => (met === undefined ? '–' : met ? 'met' : '**not met**');
@@ -340,7 +346,7 @@ const FAIR_LOW = 0.5;
 const FAIR_HIGH = 1.5;
 
 /**
- * The targets of issue #13, one table row each: the goal, the ratio this run measured (with the
+ * The targets of issues #13 and #15, one table row each: the goal, the ratio this run measured (with the
  * figures it divides) and whether it is met. Goals are for design, not assertions: a row that
  * is not met never fails the run. A case missing from the run (a filtered run, or a failure)
  * leaves its row "not measured"; with none measured the result is empty.
@@ -413,6 +419,18 @@ export function targets(all: readonly Summary[]): string[] {
   };
   fromReturnRow("Enqueue→start latency, pg at defaults, from the enqueue call's return (the peers' convention), p50 / p99", CONCORDIA_CASE.latencyListen);
   latency('Enqueue→start latency, Prisma on PostgreSQL at defaults, p50 / p99', CONCORDIA_CASE.prismaLatencyListen);
+  latency('Enqueue→start latency, Redis (ioredis) at defaults (pub/sub; from EXEC issued), p50 / p99', CONCORDIA_CASE.redisLatency);
+  // Issue #15: Concordia on Redis at its defaults against BullMQ at whichever concurrency ran fastest.
+  const redisDefault = measured(all, CONCORDIA_CASE.redisDefault);
+  const bull = bestBullmq(all);
+  if (redisDefault && bull) {
+    row(
+      'Redis drain, Concordia defaults ÷ BullMQ at its fastest setting',
+      '≥ 1.30×',
+      `${times(redisDefault.median, bull.median)} (${rate(redisDefault.median)}${capped(redisDefault)} vs ${rate(bull.median)}${capped(bull)} jobs/s, ${setting(bull)})`,
+      redisDefault.median / bull.median >= 1.3,
+    );
+  } else missing('Redis drain, Concordia defaults ÷ BullMQ at its fastest setting', '≥ 1.30×');
   const bulk = measured(all, CONCORDIA_CASE.enqueueBatch);
   if (bulk) row('Bulk enqueue, enqueueMany 1,000 jobs per transaction (pg)', '≥ 50,000 jobs/s', `${rate(bulk.median)} jobs/s`, bulk.median >= 50_000);
   else missing('Bulk enqueue, enqueueMany 1,000 jobs per transaction (pg)', '≥ 50,000 jobs/s');
@@ -444,7 +462,7 @@ export function readmeBlock(all: readonly Summary[], env: Record<string, unknown
       `Measured by \`npm run bench\` on ${e.date.slice(0, 10)} (commit ${e.engine.commit}${e.engine.dirty ? ' with uncommitted engine changes' : ''}): ` +
         `${fmt(n)} no-op jobs per drain, ${meta.reps === 1 ? 'one run' : `the median of ${meta.reps} runs`} per case, each in a fresh process, on ${e.machine.cpus} vCPUs that the client and the databases share. ` +
         'CPU is the client\'s plus the database server\'s, per 1,000 jobs. "% of raw" compares with a hand-written `SKIP LOCKED` loop on the same database ' +
-        '(10 connections × batch 100; SQLite: one connection × batch 100), the limit for this table without a queue around it.',
+        '(10 connections × batch 100; SQLite: one connection × batch 100), the limit for this table without a queue around it; on Redis, a hand-written Lua loop (10 lanes × batch 100).',
     ),
   );
   lines.push('');
@@ -469,10 +487,12 @@ export function readmeBlock(all: readonly Summary[], env: Record<string, unknown
   queue('Concordia, better-sqlite3 (in-process)', CONCORDIA_CASE.sqliteDefault, CONCORDIA_CASE.sqliteTuned);
   queue(`pg-boss ${lib('pg-boss')}`, PEER_CASE.pgBossDefault, PEER_CASE.pgBossTuned);
   queue(`graphile-worker ${lib('graphile-worker')}`, PEER_CASE.graphileWorkerDefault, PEER_CASE.graphileWorkerTuned);
+  queue('Concordia, ioredis on Redis', CONCORDIA_CASE.redisDefault, CONCORDIA_CASE.redisTuned);
   queue(`BullMQ ${lib('bullmq')} on Redis (not transactional)`, PEER_CASE.bullmqDefault, PEER_CASE.bullmqTuned);
   queue('raw SQL loop, PostgreSQL', undefined, RAW_REFERENCE_CASE.postgres);
   queue('raw SQL loop, MariaDB', undefined, RAW_REFERENCE_CASE.mysql);
   queue('raw SQL loop, SQLite', undefined, RAW_REFERENCE_CASE.sqlite);
+  queue('raw Lua loop, Redis', undefined, RAW_REFERENCE_CASE.redis);
   lines.push('');
   const one = measured(all, CONCORDIA_CASE.oneProcess);
   const four = measured(all, CONCORDIA_CASE.fourProcesses);
@@ -491,7 +511,7 @@ export function readmeBlock(all: readonly Summary[], env: Record<string, unknown
     );
     lines.push('');
   }
-  lines.push('Targets of issue #13, as ratios within this run (goals to design for; the run never fails on them):');
+  lines.push('Targets of issues #13 and #15, as ratios within this run (goals to design for; the run never fails on them):');
   lines.push('');
   lines.push(...targets(all));
   return lines.join('\n');
