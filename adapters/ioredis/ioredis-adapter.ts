@@ -17,6 +17,7 @@ import type { Adapter, Listener } from '../../lib/backend/adapter.ts';
 import { RedisBackend } from '../../lib/backends/redis/redis-backend.ts';
 import type { RedisDurability } from '../../lib/backends/redis/redis-durability.ts';
 import { isNoScript, type RedisArg, type RedisMultiPort, type RedisPort, type RedisScript, type RedisSession } from '../../lib/backends/redis/redis-port.ts';
+import { watchMulti } from '../../lib/backends/redis/multi-lifecycle.ts';
 import { NotInTransactionError } from '../../lib/errors.ts';
 
 export type { RedisSession } from '../../lib/backends/redis/redis-port.ts';
@@ -53,45 +54,13 @@ function isMulti(tx: unknown): tx is ChainableCommander {
  * learns when the MULTI ends; nothing else of the pipeline changes.
  */
 function multiPort(tx: ChainableCommander): RedisMultiPort & { onCommit(fn: () => void): void } {
-  const ended: (() => void)[] = [];
-  const committed: (() => void)[] = [];
-  const end = (): void => {
-    committed.length = 0;
-    for (const fn of ended.splice(0)) fn();
-  };
-  const commit = (): void => {
-    for (const fn of committed.splice(0)) {
-      try {
-        fn();
-      } catch {
-        // A hook's failure is its own: the MULTI has run.
-      }
-    }
-    end();
-  };
-  const p = tx as unknown as { exec: (...a: unknown[]) => Promise<unknown>; discard: (...a: unknown[]) => unknown };
-  const exec = p.exec.bind(tx);
-  p.exec = (...a: unknown[]) => {
-    const result = exec(...a);
-    void Promise.resolve(result).then(commit, end);
-    return result;
-  };
-  const discard = p.discard.bind(tx);
-  p.discard = (...a: unknown[]) => {
-    const result = discard(...a);
-    end();
-    return result;
-  };
+  const life = watchMulti(tx, { discard: true });
   return {
     queue(script, keys, args) {
       tx.eval(script.source, keys.length, ...keys, ...args);
     },
-    onEnd(fn) {
-      ended.push(fn);
-    },
-    onCommit(fn) {
-      committed.push(fn);
-    },
+    onEnd: life.onEnd,
+    onCommit: life.onCommit,
   };
 }
 

@@ -25,6 +25,7 @@ import type { Adapter, Listener } from '../../lib/backend/adapter.ts';
 import { RedisBackend } from '../../lib/backends/redis/redis-backend.ts';
 import type { RedisDurability } from '../../lib/backends/redis/redis-durability.ts';
 import { isNoScript, type RedisArg, type RedisMultiPort, type RedisPort, type RedisScript, type RedisSession } from '../../lib/backends/redis/redis-port.ts';
+import { watchMulti, type MultiLifecycle } from '../../lib/backends/redis/multi-lifecycle.ts';
 import { NotInTransactionError } from '../../lib/errors.ts';
 
 export type { RedisSession } from '../../lib/backends/redis/redis-port.ts';
@@ -161,48 +162,24 @@ export function redisAdapter(client: NodeRedisClient | NodeRedisCluster, options
   const port = portOf(wire);
   const autocommit: RedisSession = { port, multi: null };
   type Multi = NodeRedisMulti | NodeRedisClusterMulti;
-  type Known = { port: RedisMultiPort; end: () => void; committed: (() => void)[] };
-  const ends = new WeakMap<Multi, Known>();
+  type Known = { port: RedisMultiPort; life: MultiLifecycle };
+  const known = new WeakMap<Multi, Known>();
   const multiOf = (tx: Multi): Known => {
-    let known = ends.get(tx);
-    if (known) return known;
-    const ended: (() => void)[] = [];
-    const committed: (() => void)[] = [];
-    const end = (): void => {
-      committed.length = 0;
-      for (const fn of ended.splice(0)) fn();
-    };
-    const commit = (): void => {
-      for (const fn of committed.splice(0)) {
-        try {
-          fn();
-        } catch {
-          // A hook's failure is its own: the MULTI has run.
-        }
-      }
-      end();
-    };
-    // exec is wrapped (once) so the backend learns when the MULTI has run.
-    const exec = tx.exec.bind(tx);
-    tx.exec = ((...a: never[]) => {
-      const result = exec(...a);
-      void result.then(commit, end);
-      return result;
-    }) as Multi['exec'];
-    known = {
+    let k = known.get(tx);
+    if (k) return k;
+    // exec is wrapped (once) so the backend learns when the MULTI has run; node-redis has no discard.
+    const life = watchMulti(tx, { discard: false });
+    k = {
       port: {
         queue(script, keys, args) {
           wire.add(tx, keys[0], ['EVAL', script.source, String(keys.length), ...keys, ...args.map(String)]);
         },
-        onEnd(fn) {
-          ended.push(fn);
-        },
+        onEnd: life.onEnd,
       },
-      end,
-      committed,
+      life,
     };
-    ends.set(tx, known);
-    return known;
+    known.set(tx, k);
+    return k;
   };
   return {
     name: 'redis',
@@ -216,10 +193,10 @@ export function redisAdapter(client: NodeRedisClient | NodeRedisCluster, options
     transaction: (fn) => fn(autocommit),
     afterCommit(tx, fn) {
       // Called once EXEC has answered (never for a MULTI given up): wakes this process's idle workers at once.
-      if (isMulti(tx)) multiOf(tx).committed.push(fn);
+      if (isMulti(tx)) multiOf(tx).life.onCommit(fn);
     },
     discard(multi) {
-      ends.get(multi)?.end();
+      known.get(multi)?.life.end();
     },
     async listen(channel, onNotification, onError): Promise<Listener> {
       // Named for CLIENT LIST.
