@@ -210,8 +210,10 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       }
       case 'jobs': {
         const filter = filterFromQuery(query);
-        const page = await bounded(store.searchJobs({ filter, ...pageFromQuery(query) }));
-        return jsonResponse({ jobs: page.jobs.map((job) => shownSummary(job, redact)), next: page.next });
+        const asked = pageFromQuery(query);
+        const page = await bounded(store.searchJobs({ filter, ...asked }));
+        // `scanLimit` lets the page say how far a run of short pages has looked.
+        return jsonResponse({ jobs: page.jobs.map((job) => shownSummary(job, redact)), next: page.next, scanLimit: asked.scanLimit });
       }
       case 'jobs-count': {
         const filter = filterFromQuery(query);

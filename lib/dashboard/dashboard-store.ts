@@ -114,7 +114,8 @@ export interface BoundedCount {
  * not returned).
  */
 export interface DashboardStore {
-  searchJobs(query: { filter: JobFilter; cursor?: string; limit: number }): Promise<JobPage>;
+  /** `scanLimit`: the most rows the page examines when the filter has more than states (see `SearchJobsParams`). */
+  searchJobs(query: { filter: JobFilter; cursor?: string; limit: number; scanLimit?: number }): Promise<JobPage>;
   countMatching(filter: JobFilter, options: { max: number }): Promise<BoundedCount>;
   /** The job, or null when no job has this id. */
   jobDetail(id: string): Promise<JobDetail | null>;

@@ -3,10 +3,12 @@
  * write it: `state=`, `kind=`, `queue=` (each repeated or comma-separated), `from=`/`to=`
  * (epoch milliseconds or an ISO date), and `args=`/`meta=` conditions `path.to.key=value`,
  * where the value is read as JSON when it is a JSON scalar (`42`, `true`, `null`, `"42"`) and
- * as a plain string otherwise. Anything malformed is a 400, never a silently wider filter.
+ * as a plain string otherwise. A page also takes `cursor=`, `limit=` and `scan=` (its scan
+ * budget). Anything malformed is a 400, never a silently wider filter.
  *
  * @module
  */
+import { DEFAULT_SCAN, MAX_SCAN } from '../backend/inspection.ts';
 import type { JobState } from '../job.ts';
 import { isAnyJobId } from '../job-id.ts';
 import { assertName } from '../validation.ts';
@@ -104,15 +106,27 @@ export function filterFromQuery(params: URLSearchParams): JobFilter {
   return filter;
 }
 
-/** The page a query asks for: a cursor (the last id seen) and a limit from 1 to {@link MAX_PAGE_SIZE}. */
-export function pageFromQuery(params: URLSearchParams): { cursor?: string; limit: number } {
+/**
+ * The page a query asks for: a cursor (the last id seen), a limit from 1 to {@link MAX_PAGE_SIZE}
+ * and the page's scan budget `scan` (see `SearchJobsParams.scanLimit`), from 1 to
+ * {@link MAX_SCAN}, {@link DEFAULT_SCAN} when the query names none. The budget is always given,
+ * so the answer can say what it was: the page tells the user how many rows it looked through.
+ */
+export function pageFromQuery(params: URLSearchParams): { cursor?: string; limit: number; scanLimit: number } {
   const cursor = params.get('cursor');
-  const limitText = params.get('limit');
-  const limit = limitText === null || limitText === '' ? DEFAULT_PAGE_SIZE : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw badRequest(`limit: an integer from 1 to ${MAX_PAGE_SIZE}.`);
-  if (cursor === null || cursor === '') return { limit };
+  const limit = intParam(params, 'limit', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+  const scanLimit = intParam(params, 'scan', DEFAULT_SCAN, MAX_SCAN);
+  if (cursor === null || cursor === '') return { limit, scanLimit };
   if (!isAnyJobId(cursor)) throw badRequest('cursor: a job id, as the previous page returned it in `next`.');
-  return { cursor, limit };
+  return { cursor, limit, scanLimit };
+}
+
+/** An integer parameter from 1 to `max`, or `fallback` when absent or empty. */
+function intParam(params: URLSearchParams, name: string, fallback: number, max: number): number {
+  const text = params.get(name);
+  const value = text === null || text === '' ? fallback : Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > max) throw badRequest(`${name}: an integer from 1 to ${max}.`);
+  return value;
 }
 
 /**

@@ -291,6 +291,85 @@ for (const suite of suites) {
       expect(new Set(ids).size).toBe(5);
     });
 
+    it('follows empty pages of a rare kind by itself until its job shows, with no click', async () => {
+      // One rare job under 300 newer ones of another kind; a scan budget of 100 gives the list
+      // three empty pages (each with a `next`) before the page that holds it.
+      const rare = await jobs.enqueueAutocommit(failing({ order: 0 }), { queue: 'haystack', delayMs: 3_600_000 });
+      await jobs.enqueueManyAutocommit(Array.from({ length: 300 }, (_, n) => ping({ n })), { queue: 'haystack', delayMs: 3_600_000 });
+      // Hold the first followed page until the searching state is on screen, so the test sees it.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const followed = (url: URL) => url.pathname.endsWith('/api/jobs') && url.searchParams.has('cursor') && url.searchParams.get('kind') === 'charge-card';
+      await page.route(
+        followed,
+        async (route) => {
+          await held;
+          await route.continue();
+        },
+        { times: 1 },
+      );
+      await page.goto(`${root}#/jobs?queue=haystack&kind=charge-card&scan=100`);
+      await page.locator('#searching').waitFor();
+      expect(await page.locator('#load-more').count()).toBe(0);
+      release();
+      await page.locator(`#jobs tbody tr[data-id="${rare}"]`).waitFor();
+      expect(await page.locator('#jobs tbody tr').count()).toBe(1);
+      expect(pageErrors).toEqual([]);
+    });
+
+    it('stops following after its bound and leaves "Load more" with a note of how far it looked', async () => {
+      // A budget of one row and more jobs than the 21 fetches one action may make: the run ends
+      // on the bound, not on the end of the list.
+      await jobs.enqueueManyAutocommit(Array.from({ length: 30 }, (_, n) => ping({ n })), { queue: 'bound', delayMs: 3_600_000 });
+      await page.goto(`${root}#/jobs?kind=no-such-kind&scan=1`);
+      await page.locator('#search-note').waitFor();
+      expect(await page.locator('#search-note').textContent()).toMatch(/No match in the last \d+ rows searched/);
+      expect(await page.locator('#load-more').count()).toBe(1);
+      expect(await page.locator('#searching').count()).toBe(0);
+      expect(await page.locator('#jobs tbody tr').count()).toBe(0);
+    });
+
+    it('stops following short pages when the user navigates away', async () => {
+      const isFollow = (url: URL) => url.pathname.endsWith('/api/jobs') && url.searchParams.has('cursor') && url.searchParams.get('kind') === 'no-such-kind';
+      const followed: string[] = [];
+      const onRequest = (request: { url(): string }) => {
+        if (isFollow(new URL(request.url()))) followed.push(request.url());
+      };
+      page.on('request', onRequest);
+      try {
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        await page.route(
+          isFollow,
+          async (route) => {
+            await held;
+            await route.continue();
+          },
+          { times: 1 },
+        );
+        // A budget of one row: every page is empty and has a `next`, so only the bound or the
+        // navigation ends the run. (`limit=10` keeps this link apart from the previous test's:
+        // going to the hash the page already shows would render nothing anew.)
+        await page.goto(`${root}#/jobs?kind=no-such-kind&scan=1&limit=10`);
+        await page.locator('#searching').waitFor();
+        await page.evaluate(() => {
+          location.hash = '#/cron';
+        });
+        await page.locator('#cron').waitFor();
+        const finished = page.waitForEvent('requestfinished', (request) => isFollow(new URL(request.url())));
+        release();
+        await finished;
+        // One more round trip through the page: a loop still running would have asked for the
+        // next page as soon as the held one came back, well before this answer.
+        await page.evaluate(async () => {
+          await fetch('api/session');
+        });
+        expect(followed).toHaveLength(1);
+      } finally {
+        page.off('request', onRequest);
+      }
+    });
+
     it('cancels a running job from its page', async () => {
       const worker = jobs.createWorker({ queues: ['reports'] });
       const started = new Promise<void>((resolve) => worker.on('job:started', () => resolve()));

@@ -51,10 +51,11 @@ describe('filterFromQuery', () => {
     expect(() => filterFromQuery(q(text))).toThrow(expect.objectContaining({ status: 400, code: 'INVALID_REQUEST' }));
   });
 
-  it('reads a page: limit 1 to 100 (default 50) and a job id cursor', () => {
-    expect(pageFromQuery(q(''))).toEqual({ limit: 50 });
-    expect(pageFromQuery(q('limit=100&cursor=123'))).toEqual({ limit: 100, cursor: '123' });
-    for (const bad of ['limit=0', 'limit=101', 'limit=2.5', 'cursor=abc', 'cursor=-1', 'cursor=99999999999999999999']) {
+  it('reads a page: limit 1 to 100 (default 50), scan budget 1 to 100,000 (default 5,000) and a job id cursor', () => {
+    expect(pageFromQuery(q(''))).toEqual({ limit: 50, scanLimit: 5_000 });
+    expect(pageFromQuery(q('limit=100&cursor=123&scan=100000'))).toEqual({ limit: 100, cursor: '123', scanLimit: 100_000 });
+    expect(pageFromQuery(q('scan=1')).scanLimit).toBe(1);
+    for (const bad of ['limit=0', 'limit=101', 'limit=2.5', 'scan=0', 'scan=100001', 'scan=x', 'cursor=abc', 'cursor=-1', 'cursor=99999999999999999999']) {
       expect(() => pageFromQuery(q(bad)), bad).toThrow(expect.objectContaining({ status: 400 }));
     }
   });

@@ -32,7 +32,13 @@ async function route(root: HTMLElement): Promise<void> {
   try {
     const job = /^\/jobs\/([0-9a-f-]{1,40})$/.exec(path);
     if (job) await renderJob(root, job[1]!);
-    else if (path === '/jobs') await renderJobs(root, params);
+    else if (path === '/jobs') {
+      // Set before the first page is awaited: the list may follow short pages for a while, and a
+      // hash change during that must stop it.
+      const controller = new AbortController();
+      stopView = () => controller.abort();
+      await renderJobs(root, params, controller.signal);
+    }
     else if (path === '/cron') await renderCron(root);
     else stopView = await renderOverview(root, live, () => latestCounts);
   } catch (error) {

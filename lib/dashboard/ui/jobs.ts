@@ -3,13 +3,34 @@
  * is a link), keyset pages ("Load more" while the server gives a `next` cursor: a page can be
  * short and still have one), a selection, and bulk actions on the selection or on everything
  * matching the filter after a confirmation that shows how many jobs that is.
+ *
+ * A filter by kind, queue, created range or JSON path examines a bounded number of rows per page
+ * (the server's scan budget, `scan=` in the link), so a rare kind can give a run of empty pages
+ * that still have a `next`. The list follows such a run by itself, within a bound per user action
+ * (see {@link FOLLOW_FETCHES}), so the user does not click "Load more" a hundred times to reach
+ * the first match.
  */
 import { currentSession, get, post, type JobSummary } from './api.ts';
-import { button, h, showNotice, when } from './dom.ts';
+import { button, h, showError, showNotice, when } from './dom.ts';
 
 const STATES = ['available', 'running', 'completed', 'cancelled', 'discarded'];
 export const ACTIONS = ['retry', 'cancel', 'discard', 'delete', 'run-now'] as const;
 export type Action = (typeof ACTIONS)[number];
+/**
+ * The bound on following short pages after one user action (opening the list or "Load more"):
+ * at most this many automatic fetches, or this long, whichever comes first. Past it the user
+ * decides whether to keep looking, so an empty filter never keeps the database busy unattended.
+ */
+const FOLLOW_FETCHES = 20;
+const FOLLOW_MS = 2_000;
+const DEFAULT_LIMIT = 50;
+
+interface Page {
+  jobs: JobSummary[];
+  next: string | null;
+  /** The page's scan budget: a short page with a `next` looked through this many rows. */
+  scanLimit?: number;
+}
 
 /** The filter of the API query as the JSON body of a bulk action by filter. */
 export function filterJson(params: URLSearchParams): Record<string, unknown> {
@@ -49,10 +70,14 @@ function filterForm(params: URLSearchParams): HTMLFormElement {
   return form;
 }
 
-export async function renderJobs(root: HTMLElement, params: URLSearchParams): Promise<void> {
+/**
+ * Renders the list into `root`. `signal` ends the following of short pages when the user
+ * navigates away (the router aborts it on every hash change).
+ */
+export async function renderJobs(root: HTMLElement, params: URLSearchParams, signal: AbortSignal): Promise<void> {
   const session = currentSession();
   const query = new URLSearchParams();
-  for (const name of ['state', 'kind', 'queue', 'args', 'meta', 'from', 'to', 'limit']) for (const v of params.getAll(name)) query.append(name, v);
+  for (const name of ['state', 'kind', 'queue', 'args', 'meta', 'from', 'to', 'limit', 'scan']) for (const v of params.getAll(name)) query.append(name, v);
   const selected = new Set<string>();
   const tbody = h('tbody', {});
   const more = h('div', { class: 'more' });
@@ -90,13 +115,57 @@ export async function renderJobs(root: HTMLElement, params: URLSearchParams): Pr
     }
   };
 
+  const requested = Number(query.get('limit')) || DEFAULT_LIMIT;
+  /** Rows looked through by short pages since the last one that held a job, for the note. */
+  let searchedWithoutMatch = 0;
+
+  /**
+   * One user action's worth of pages: fetches from `cursor` and, while the pages come back short
+   * with a `next` (the scan budget ran out, not the jobs), follows on until `requested` rows came,
+   * the list ends, the bound is reached or the user navigated away.
+   */
   const loadPage = async (cursor: string | null) => {
-    const q = new URLSearchParams(query);
-    if (cursor) q.set('cursor', cursor);
-    const page = await get<{ jobs: JobSummary[]; next: string | null }>(`api/jobs?${q.toString()}`);
-    addRows(page.jobs);
-    more.replaceChildren(page.next ? button('Load more', () => loadPage(page.next), { id: 'load-more' }) : h('span', { class: 'muted', id: 'end-of-list' }, tbody.children.length ? 'End of list.' : 'No job matches.'));
+    const started = Date.now();
+    let got = 0;
+    let fetches = 0;
+    let next = cursor;
+    for (;;) {
+      const q = new URLSearchParams(query);
+      if (next) q.set('cursor', next);
+      // Ask only for what the action still lacks, so a followed run never overfills the page.
+      if (got > 0) q.set('limit', String(requested - got));
+      let page: Page;
+      try {
+        page = await get<Page>(`api/jobs?${q.toString()}`);
+      } catch (error) {
+        // The action's own fetch failing is the caller's to show; a followed one failing leaves
+        // "Load more" from the last cursor, so the rows already shown stay usable.
+        if (fetches === 0 || signal.aborted) throw error;
+        showError(error);
+        break;
+      }
+      // A navigation happened during the fetch: this view is gone, leave its DOM alone.
+      if (signal.aborted) return;
+      fetches++;
+      addRows(page.jobs);
+      got += page.jobs.length;
+      searchedWithoutMatch = page.jobs.length > 0 ? 0 : searchedWithoutMatch + (page.scanLimit ?? 0);
+      next = page.next;
+      const short = next !== null && got < requested;
+      if (short && fetches <= FOLLOW_FETCHES && Date.now() - started < FOLLOW_MS) {
+        more.replaceChildren(h('span', { class: 'muted', id: 'searching' }, searchingText()));
+        continue;
+      }
+      break;
+    }
+    const end = h('span', { class: 'muted', id: 'end-of-list' }, tbody.children.length ? 'End of list.' : 'No job matches.');
+    if (next === null) return more.replaceChildren(end);
+    const from = next;
+    const note = got < requested && searchedWithoutMatch > 0 ? [h('span', { class: 'muted', id: 'search-note' }, ` No match in the last ${searchedWithoutMatch.toLocaleString()} rows searched; Load more keeps looking.`)] : [];
+    more.replaceChildren(button('Load more', () => loadPage(from), { id: 'load-more' }), ...note);
   };
+
+  const searchingText = () => (searchedWithoutMatch > 0 ? `Searching older jobs… (${searchedWithoutMatch.toLocaleString()} rows so far)` : 'Searching older jobs…');
 
   const reload = async () => {
     tbody.replaceChildren();
