@@ -9,6 +9,10 @@
  * notification, so polling continues beside it, at a slower pace. Reads never overlap: the
  * triggers during a read share one more read after it.
  *
+ * While it runs, `api/overview` takes its counts from here ({@link CountsFeed.recent}) instead of
+ * reading them again: a page opens its stream and loads the overview at the same moment, and at
+ * a million finished jobs those counts are the overview's slow part.
+ *
  * @module
  */
 import type { Clock, TimerHandle } from '../clock.ts';
@@ -48,6 +52,10 @@ export class CountsFeed {
   /** The read in progress, and the one queued behind it. */
   #current: Promise<void> | null = null;
   #queued: Promise<void> | null = null;
+  /** When the read in progress started (the clock's time). */
+  #currentAt = 0;
+  /** The last counts read, and when that read started: how old they may be is measured from there. */
+  #latest: { snapshot: CountsSnapshot; at: number } | null = null;
   #failing = false;
   /** Set by close(): no timer or LISTEN connection is opened again. */
   #closed = false;
@@ -99,6 +107,24 @@ export class CountsFeed {
   }
 
   /**
+   * The counts for a caller that needs them now (`api/overview`), read no earlier than one poll
+   * interval before this call: the last read's if it started since then, else the read in
+   * progress if it did, else a read started now (shared with the streams like any trigger, so
+   * they get it too). Resolves `null` when no stream is open (the feed is not reading, and a
+   * read for nobody would only delay the caller) or the read failed: the caller then reads for
+   * itself, and a failure it meets is its own to report.
+   */
+  async recent(): Promise<CountsSnapshot | null> {
+    if (this.#subscribers.size === 0 || this.#closed) return null;
+    const since = this.#source.clock.now().getTime() - this.#source.pollIntervalMs;
+    const fresh = (): CountsSnapshot | null => (this.#latest && this.#latest.at >= since ? this.#latest.snapshot : null);
+    if (fresh()) return fresh();
+    // A read that started before `since` may end with counts already too old: wait for one after it.
+    await (this.#current && this.#currentAt >= since ? this.#current : this.refresh());
+    return fresh();
+  }
+
+  /**
    * Stops the feed for good: drops every subscriber, clears the poll timer, and resolves once
    * the LISTEN connection (one being opened included) and the read under way have ended, so
    * that nothing of the feed is left holding the process or the adapter's connections.
@@ -114,11 +140,14 @@ export class CountsFeed {
   }
 
   async #read(): Promise<void> {
-    const { store, logger } = this.#source;
+    const { store, logger, clock } = this.#source;
+    const at = clock.now().getTime();
+    this.#currentAt = at;
     let snapshot: CountsSnapshot;
     try {
       const [counts, paused] = await Promise.all([store.overviewCounts(), store.pausedQueues()]);
       snapshot = { counts: ordered(counts), paused: [...paused].sort() };
+      this.#latest = { snapshot, at };
       this.#failing = false;
     } catch (error) {
       // Logged once per run of failures: the database being away must not flood the log.

@@ -13,7 +13,7 @@ import { isAnyJobId } from '../job-id.ts';
 import { consoleLogger, normalizeLogger, type SafeLogger } from '../logger.ts';
 import { assertInt } from '../validation.ts';
 import { normalizeBasePath, routePath } from './base-path.ts';
-import { CountsFeed } from './counts-feed.ts';
+import { CountsFeed, type CountsSnapshot } from './counts-feed.ts';
 import { cronView, checkPeriodic } from './cron-view.ts';
 import { CsrfTokens } from './csrf.ts';
 import type { DashboardOptions, DashboardPrincipal, PrincipalSwitch } from './dashboard-options.ts';
@@ -199,7 +199,11 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         });
       case 'overview': {
         // Throughput is not here: it scans the table, so the page fetches it apart (below).
-        const [counts, paused, running] = await bounded(Promise.all([store.overviewCounts(), store.pausedQueues(), store.runningJobs(RUNNING_LIMIT)]));
+        // With a stream open, the feed has these counts, or is reading them (a page opens its
+        // stream as it loads the overview): reading them again would double the slow part.
+        const own = (): Promise<CountsSnapshot> => Promise.all([store.overviewCounts(), store.pausedQueues()]).then(([counts, paused]) => ({ counts, paused }));
+        const shared = feed ? feed.recent().then((snapshot) => snapshot ?? own()) : own();
+        const [{ counts, paused }, running] = await bounded(Promise.all([shared, store.runningJobs(RUNNING_LIMIT)]));
         const names = [...new Set([...counts.map((c) => c.queue), ...paused])].sort();
         return jsonResponse({ counts, queues: names.map((name) => ({ name, paused: paused.includes(name) })), running });
       }
