@@ -26,7 +26,7 @@ end
 local BITS = { available = 1, running = 2, completed = 4, cancelled = 8, discarded = 16 }
 local function ready_score(priority, run_at) return (tonumber(priority) + 1000) * 4398046511104 + tonumber(run_at) end
 local function count(state, queue, by) redis.call('HINCRBY', P .. ':counts', state .. '|' .. queue, by) end
--- Moves a job to state 'to' (from 'from', or a new job when from is false): its state field and
+-- Moves a job to state 'to' (leaving the state named by the 'from' argument, false for a new job): its state field and
 -- index, the counts, and its unique key, kept only while the new state is one the key covers.
 local function move(id, queue, from, to)
   local jk = jkey(id)
