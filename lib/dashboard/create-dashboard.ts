@@ -23,7 +23,6 @@ import { eventStream } from './event-stream.ts';
 import { HttpError, badRequest, type DashboardErrorCode } from './http-error.ts';
 import { MAX_BULK, MAX_BULK_IDS, actInBulk, actOnJob, actOnQueue, checkWrite, type ActionContext } from './operator-actions.ts';
 import { filterFromQuery, pageFromQuery } from './job-filter-query.ts';
-import { NotAvailableError } from './not-available-error.ts';
 import { matchRoute, type RouteMatch } from './router.ts';
 import { jsonResponse, secure } from './security-headers.ts';
 import { safeRedact, shownDetail, shownSummary } from './shown-payload.ts';
@@ -101,10 +100,6 @@ function errorResponse(error: unknown, logger: SafeLogger, request: Request): Re
   let headers: Record<string, string> = {};
   if (error instanceof HttpError) {
     ({ status, code, message, headers } = { status: error.status, code: error.code, message: error.message, headers: { ...error.headers } });
-  } else if (error instanceof NotAvailableError) {
-    status = 501;
-    code = 'NOT_AVAILABLE';
-    message = error.message;
   } else if (error instanceof ConcordiaError && ['INVALID_IDENTIFIER', 'INVALID_OPTION', 'INVALID_FILTER'].includes(error.code)) {
     // The storage methods check what they are given too (a JSON path key they cannot use, say).
     status = 400;

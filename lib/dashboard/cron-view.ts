@@ -8,7 +8,6 @@
 import type { PeriodicJob } from '../cron/periodic-job.ts';
 import { InvalidOptionError } from '../errors.ts';
 import type { DashboardStore, JobSummary } from './dashboard-store.ts';
-import { NotAvailableError } from './not-available-error.ts';
 
 /** How many upcoming slots each periodic job lists. */
 export const NEXT_SLOTS = 5;
@@ -43,13 +42,8 @@ export function checkPeriodic(value: unknown): readonly PeriodicJob[] {
 }
 
 async function lastJobOf(store: DashboardStore, def: PeriodicJob): Promise<JobSummary | null> {
-  try {
-    const page = await store.searchJobs({ filter: { kinds: [def.request.kind], metadata: [{ path: ['periodic'], value: def.name }] }, limit: 1 });
-    return page.jobs[0] ?? null;
-  } catch (error) {
-    if (error instanceof NotAvailableError) return null;
-    throw error;
-  }
+  const page = await store.searchJobs({ filter: { kinds: [def.request.kind], metadata: [{ path: ['periodic'], value: def.name }] }, limit: 1 });
+  return page.jobs[0] ?? null;
 }
 
 export async function cronView(defs: readonly PeriodicJob[], store: DashboardStore, nowMs: number, defaultQueue: string): Promise<{ periodic: CronEntry[] }> {

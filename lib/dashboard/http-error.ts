@@ -11,8 +11,7 @@
  * - 403 `READ_ONLY`, `CROSS_ORIGIN` (not same-origin), `CSRF_TOKEN_MISSING`, `CSRF_TOKEN_INVALID`;
  * - 404 `NOT_FOUND` (no such route, job or asset);
  * - 405 `METHOD_NOT_ALLOWED`; 413 `BODY_TOO_LARGE`; 415 `UNSUPPORTED_MEDIA_TYPE`;
- * - 500 `INTERNAL` (details logged, never sent); 501 `NOT_AVAILABLE` (the database's dialect lacks
- *   the storage method); 503 `TIMEOUT` (a read ran past `statementTimeoutMs`); 503 `SHUTTING_DOWN`
+ * - 500 `INTERNAL` (details logged, never sent); 503 `TIMEOUT` (a read ran past `statementTimeoutMs`); 503 `SHUTTING_DOWN`
  *   (`api/events` after `Dashboard.close()`, with a `Retry-After`).
  */
 export type DashboardErrorCode =
@@ -27,7 +26,6 @@ export type DashboardErrorCode =
   | 'BODY_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'INTERNAL'
-  | 'NOT_AVAILABLE'
   | 'TIMEOUT'
   | 'SHUTTING_DOWN';
 

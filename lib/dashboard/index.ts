@@ -26,4 +26,3 @@ export type { DashboardErrorCode } from './http-error.ts';
 export type { ShownText, ShownError, ShownJobDetail } from './shown-payload.ts';
 export type { CronEntry } from './cron-view.ts';
 export type { CountsSnapshot } from './counts-feed.ts';
-export { NotAvailableError } from './not-available-error.ts';

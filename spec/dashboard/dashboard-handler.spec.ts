@@ -17,14 +17,11 @@ import { createJobs, defineJob, FakeClock, periodic, type Jobs } from '../../lib
 import { createDashboard, type DashboardAuditEvent, type DashboardOptions } from '../../lib/dashboard/index.ts';
 import { CONTENT_SECURITY_POLICY } from '../../lib/dashboard/security-headers.ts';
 import { StaticAssets } from '../../lib/dashboard/static-assets.ts';
-import { MemoryBackend } from '../../lib/backends/memory/memory-backend.ts';
 import { countsWhere, recordingLogger, sseReader } from './dashboard-kit.ts';
 
 const ping = defineJob('ping', { handler: async (_args: { user?: { id: number }; note?: string }) => {} });
 const ORIGIN = 'http://dash.test';
 
-/** Whether the memory dialect has a storage method yet (docs/design/dashboard.md, section 1). */
-const has = (method: string): boolean => typeof (new MemoryBackend() as unknown as Record<string, unknown>)[method] === 'function';
 
 function setup(options: Partial<DashboardOptions> = {}) {
   const memory = memoryAdapter();
@@ -327,18 +324,6 @@ describe('job actions', () => {
     expect([text.status, await errorCode(text)]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
     const big = await post(dashboard, '/api/bulk', { token, json: { action: 'cancel', ids: ['1'], pad: 'x'.repeat(1024 * 1024) } });
     expect([big.status, await errorCode(big)]).toEqual([413, 'BODY_TOO_LARGE']);
-  });
-
-  it.runIf(!has('applyAction'))('answer 501 NOT_AVAILABLE for actions whose storage method has not landed', async () => {
-    const { dashboard, jobs, audits } = setup();
-    const token = await tokenOf(dashboard);
-    const id = await jobs.enqueueAutocommit(ping({}));
-    for (const action of ['discard', 'delete', 'run-now']) {
-      const response = await post(dashboard, `/api/jobs/${id}/${action}`, { token });
-      expect(response.status, action).toBe(501);
-      expect(await response.json()).toEqual({ error: { code: 'NOT_AVAILABLE', message: expect.stringContaining('applyAction') } });
-    }
-    expect(audits).toEqual([]);
   });
 });
 
