@@ -275,16 +275,16 @@ export class MysqlDialect extends SqlDialect {
    */
   protected override seekIndex(): (ex: Executor, again?: boolean) => Promise<string | null> {
     let found: Promise<string | null> | null = null;
-    const [schema, table] = this.table.includes('.') ? this.table.split('.') : [null, this.table];
+    const { schema, name } = this.tableParts();
     const lookUp = async (ex: Executor): Promise<string | null> => {
       const rows = await ex.query(
         'SELECT index_name AS i FROM information_schema.statistics WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? ' +
           "GROUP BY index_name HAVING MAX(CASE WHEN seq_in_index = 1 THEN column_name END) = 'state' " +
           "AND MAX(CASE WHEN seq_in_index = 2 THEN column_name END) = 'id' ORDER BY COUNT(*), index_name LIMIT 1",
-        [schema ?? null, table ?? this.table],
+        [schema, name],
       );
-      const name = rows[0]?.['i'];
-      return name === undefined || name === null ? null : `\`${String(name).replaceAll('`', '``')}\``;
+      const index = rows[0]?.['i'];
+      return index === undefined || index === null ? null : `\`${String(index).replaceAll('`', '``')}\``;
     };
     return (ex, again = false) => {
       if (again) found = null;
@@ -297,10 +297,10 @@ export class MysqlDialect extends SqlDialect {
   }
 
   protected async listColumns(ex: Executor): Promise<string[]> {
-    const [schema, table] = this.table.includes('.') ? this.table.split('.') : [null, this.table];
+    const { schema, name } = this.tableParts();
     const rows = await ex.query(
       'SELECT column_name AS c FROM information_schema.columns WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?',
-      [schema ?? null, table ?? this.table],
+      [schema, name],
     );
     return rows.map((r) => String(r['c']));
   }

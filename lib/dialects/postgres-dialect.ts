@@ -154,10 +154,10 @@ export class PostgresDialect extends SqlDialect {
   }
 
   protected async listColumns(ex: Executor): Promise<string[]> {
-    const [schema, table] = this.table.includes('.') ? this.table.split('.') : [null, this.table];
+    const { schema, name } = this.tableParts();
     const rows = await ex.query(
       'SELECT column_name AS c FROM information_schema.columns WHERE table_schema = COALESCE(?::text, current_schema()::text) AND table_name = ?',
-      [schema ?? null, table ?? this.table],
+      [schema, name],
     );
     return rows.map((r) => String(r['c']));
   }

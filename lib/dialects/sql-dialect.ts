@@ -155,6 +155,12 @@ export abstract class SqlDialect implements Dialect {
     ].join(', ');
   }
 
+  /** The table's schema (null: the connection's own) and bare name, as the catalog names them. */
+  protected tableParts(): { schema: string | null; name: string } {
+    const dot = this.table.indexOf('.');
+    return dot < 0 ? { schema: null, name: this.table } : { schema: this.table.slice(0, dot), name: this.table.slice(dot + 1) };
+  }
+
   protected builder(): SqlBuilder {
     return new SqlBuilder(this.f);
   }

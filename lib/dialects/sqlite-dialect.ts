@@ -82,8 +82,7 @@ export class SqliteDialect extends SqlDialect {
   }
 
   protected async listColumns(ex: Executor): Promise<string[]> {
-    const table = this.table.includes('.') ? this.table.split('.')[1]! : this.table;
-    const rows = await ex.query('SELECT name AS c FROM pragma_table_info(?)', [table]);
+    const rows = await ex.query('SELECT name AS c FROM pragma_table_info(?)', [this.tableParts().name]);
     return rows.map((r) => String(r['c']));
   }
 }
