@@ -137,6 +137,8 @@ export class RedisBackend implements Backend<RedisSession> {
   }
 
   async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
+    // ZRANGE 0 -1 would read a whole queue: a claim of nothing never reaches the server.
+    if (p.limit <= 0 || p.queues.length === 0) return [];
     // One random base per claim; the script makes each job's token `<base>.<n>`, unique per run
     // and as unguessable as the base (a claim asks for up to ~1,000 jobs, most of whose tokens
     // would otherwise be drawn and sent for nothing).
