@@ -13,6 +13,8 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { chooseDatabaseSource, dockerReachable, type ServerDb } from './database-source.ts';
+import { emulatorsForRun } from './emulators.ts';
+import './emulator-endpoints.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -90,23 +92,40 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const env = process.env;
   const docker = dockerReachable(env, existsSync);
   const started: StartedContainer[] = [];
+  // The JVMs start while the databases are found (about 2 s each on an idle machine).
+  const emulators = emulatorsForRun(env);
+  // Settled here so that a database failure below cannot leave the rejection unhandled.
+  emulators.catch(() => undefined);
   const urls = { postgres: '', mysql: '' };
-  for (const db of ['postgres', 'mysql'] as const) {
-    const source = chooseDatabaseSource(db, env, docker);
-    if (source.kind !== 'testcontainers') {
-      urls[db] = source.url;
-      continue;
+  try {
+    for (const db of ['postgres', 'mysql'] as const) {
+      const source = chooseDatabaseSource(db, env, docker);
+      if (source.kind !== 'testcontainers') {
+        urls[db] = source.url;
+        continue;
+      }
+      const { GenericContainer } = await loadTestcontainers();
+      const spec = IMAGES[db];
+      const container = await new GenericContainer(spec.image).withEnvironment(spec.env).withExposedPorts(spec.port).start();
+      started.push(container);
+      urls[db] = spec.url(container.getHost(), container.getMappedPort(spec.port));
+      await untilReady(db, urls[db]);
+      console.log(`concordia specs: ${db} from testcontainers (${spec.image}) at ${urls[db]}: ${source.reason}`);
     }
-    const { GenericContainer } = await loadTestcontainers();
-    const spec = IMAGES[db];
-    const container = await new GenericContainer(spec.image).withEnvironment(spec.env).withExposedPorts(spec.port).start();
-    started.push(container);
-    urls[db] = spec.url(container.getHost(), container.getMappedPort(spec.port));
-    await untilReady(db, urls[db]);
-    console.log(`concordia specs: ${db} from testcontainers (${spec.image}) at ${urls[db]}: ${source.reason}`);
+  } catch (error) {
+    // Stop what did start, containers and JVMs alike, before failing the run.
+    await Promise.allSettled(started.map((c) => c.stop()));
+    const running = await emulators.catch(() => null);
+    await Promise.allSettled((running?.started ?? []).map((e) => e.stop()));
+    throw error;
   }
   project.provide('concordiaDatabaseUrls', urls);
-  return async () => {
+  const { endpoints, started: emulatorsStarted } = await emulators.catch(async (error: unknown) => {
     await Promise.allSettled(started.map((c) => c.stop()));
+    throw error;
+  });
+  project.provide('concordiaEmulators', endpoints);
+  return async () => {
+    await Promise.allSettled([...started.map((c) => c.stop()), ...emulatorsStarted.map((e) => e.stop())]);
   };
 }
