@@ -88,6 +88,19 @@ function subscriberOfCluster(client: Cluster, name: string): Cluster {
 }
 
 /**
+ * The client's `keyPrefix`. ioredis puts it before every key a command names (so the scripts'
+ * keys, and the wake-up channel they derive from them, carry it) but never before a pub/sub
+ * channel: the subscription must add it itself.
+ */
+function keyPrefixOf(client: Redis | Cluster): string {
+  if ((client as Cluster).isCluster) {
+    const options = (client as Cluster).options;
+    return options.keyPrefix ?? options.redisOptions?.keyPrefix ?? '';
+  }
+  return (client as Redis).options.keyPrefix ?? '';
+}
+
+/**
  * Creates the adapter on an ioredis client (or Cluster: every key of one jobs table shares a
  * hash tag, so it lives on one shard). Workers open one more connection (`duplicate()`) for the
  * wake-up subscription.
@@ -120,7 +133,8 @@ export function ioredisAdapter(client: Redis | Cluster, options: IoredisAdapterO
     autocommit: () => autocommit,
     // Every write of the dispatcher is one script, atomic on the server: no transaction needed.
     transaction: (fn) => fn(autocommit),
-    async listen(channel, onNotification, onError): Promise<Listener> {
+    async listen(unprefixed, onNotification, onError): Promise<Listener> {
+      const channel = keyPrefixOf(client) + unprefixed;
       // Named, so an operator (or a test) can find it in CLIENT LIST. On a single server it does
       // not reconnect by itself: a lost connection is reported, and the worker opens a new one
       // and looks for jobs enqueued while it was away. (On a Cluster, see subscriberOfCluster.)
