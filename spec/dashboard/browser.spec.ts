@@ -218,6 +218,26 @@ for (const suite of suites) {
       await text(cell, '1');
     });
 
+    it('opens the live stream again after an answer that is not a stream (a 503 while the server shut down)', async () => {
+      // The browser gives up on an EventSource for good after such an answer; the page must not.
+      let refused = 0;
+      await page.route(
+        '**/api/events',
+        async (route) => {
+          refused++;
+          await route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":{"code":"SHUTTING_DOWN"}}' });
+        },
+        { times: 2 },
+      );
+      await page.goto(`${root}#/cron`);
+      await page.locator('#cron').waitFor();
+      await page.waitForFunction(() => document.body.dataset['live'] === 'open', undefined, WAIT);
+      expect(refused).toBe(2);
+      await jobs.enqueueAutocommit(ping({}), { queue: 'after_503', delayMs: 3_600_000 });
+      await page.click('nav a[data-view=overview]');
+      await text('#counts tr[data-queue="after_503"] td[data-state="available"]', '1');
+    });
+
     it('shows the overview before its throughput, which loads after it', async () => {
       // Hold the throughput read back until the rest of the overview is on screen.
       let release!: () => void;

@@ -47,6 +47,38 @@ async function route(root: HTMLElement): Promise<void> {
   }
 }
 
+/** The first wait before opening the stream again after the browser gave up on it; doubled up to {@link STREAM_RETRY_MAX_MS}. */
+const STREAM_RETRY_MS = 1_000;
+const STREAM_RETRY_MAX_MS = 30_000;
+
+/**
+ * Opens the live event stream. The browser reconnects an `EventSource` by itself after a network
+ * error, but gives up for good after an answer that is not a stream (the server's 503 while it
+ * shuts down, a proxy's 502): the tab would say "reconnecting" until reloaded. Then a new
+ * stream is opened after a wait that grows with each failure and starts over once one opens.
+ */
+function openStream(retryMs = STREAM_RETRY_MS): void {
+  const events = new EventSource('api/events');
+  events.addEventListener('counts', (event) => {
+    latestCounts = JSON.parse((event as MessageEvent<string>).data) as CountsEvent;
+    // How many came: lets a test (or a curious operator) see that the stream is delivering.
+    document.body.dataset['liveEvents'] = String(Number(document.body.dataset['liveEvents'] ?? 0) + 1);
+    live.dispatchEvent(new CustomEvent('counts', { detail: latestCounts }));
+  });
+  let opened = false;
+  events.addEventListener('open', () => {
+    opened = true;
+    document.body.setAttribute('data-live', 'open');
+  });
+  events.addEventListener('error', () => {
+    document.body.setAttribute('data-live', 'reconnecting');
+    if (events.readyState !== EventSource.CLOSED) return;
+    events.close();
+    const wait = opened ? STREAM_RETRY_MS : retryMs;
+    setTimeout(() => openStream(Math.min(wait * 2, STREAM_RETRY_MAX_MS)), wait);
+  });
+}
+
 async function start(): Promise<void> {
   const root = document.getElementById('app')!;
   try {
@@ -58,15 +90,7 @@ async function start(): Promise<void> {
     showError(error);
     return;
   }
-  const events = new EventSource('api/events');
-  events.addEventListener('counts', (event) => {
-    latestCounts = JSON.parse((event as MessageEvent<string>).data) as CountsEvent;
-    // How many came: lets a test (or a curious operator) see that the stream is delivering.
-    document.body.dataset['liveEvents'] = String(Number(document.body.dataset['liveEvents'] ?? 0) + 1);
-    live.dispatchEvent(new CustomEvent('counts', { detail: latestCounts }));
-  });
-  events.addEventListener('open', () => document.body.setAttribute('data-live', 'open'));
-  events.addEventListener('error', () => document.body.setAttribute('data-live', 'reconnecting'));
+  openStream();
   window.addEventListener('hashchange', () => void route(root));
   await route(root);
 }
