@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobs, defineJob, FakeClock, silentLogger, type Jobs, type JobContext, type JobDefinition, type Worker, type WorkOptions } from '../../lib/index.ts';
 import { CancelJob, DiscardJob, InvalidArgsError, InvalidIdentifierError, NotInTransactionError, SchemaMismatchError, SnoozeJob, StateError, UnknownJobKindError } from '../../lib/errors.ts';
 import { listEnqueued } from '../../lib/testing/index.ts';
-import { isReachable } from '../support/databases.ts';
+import { isReachable, quoteTable, tableParts, type Db } from '../support/databases.ts';
 import { redisReachable } from '../support/redis-harness.ts';
 import type { Harness } from '../support/harness.ts';
 import type { BackendCapabilities } from '../../lib/backend/capabilities.ts';
@@ -139,10 +139,11 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
     testWhere(() => caps().atomicBatches && h.raw !== undefined)('an enqueueMany whose later statement fails leaves none of its rows and the transaction usable', async () => {
       // A database-side refusal of the last job only (validation cannot see it): a CHECK, or a trigger on SQLite.
       const t = h.table;
+      // A schema-qualified table is quoted part by part; the constraint takes its bare name.
       const ddl =
         db === 'sqlite'
           ? `CREATE TRIGGER ${t}_poison BEFORE INSERT ON ${t} WHEN NEW.queue = 'poison' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`
-          : `ALTER TABLE ${t} ADD CONSTRAINT ${t}_poison CHECK (queue <> 'poison')`;
+          : `ALTER TABLE ${quoteTable(db as Db, t)} ADD CONSTRAINT ${tableParts(t).name}_poison CHECK (queue <> 'poison')`;
       await h.raw!.execute(ddl, []);
       const item = defineJob('atomic_item', { handler: async () => {} });
       const jobs = client([item]);
@@ -528,9 +529,11 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
       await w.start();
       await listening;
       const back = w.next('listening');
+      // The backend names the channel (not always the table's name: see notifyChannel).
+      const channel = (h.adapter.backend({ table: h.table }) as { channel?: string | null }).channel ?? h.table;
       const killed = h.killListeners
         ? await h.killListeners()
-        : (await h.raw!.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query = ? AND pid <> pg_backend_pid()`, [`LISTEN "${h.table}"`])).length;
+        : (await h.raw!.query(`SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE query = ? AND pid <> pg_backend_pid()`, [`LISTEN "${channel}"`])).length;
       expect(killed).toBeGreaterThanOrEqual(1);
       expect((await back).reconnects).toBeGreaterThanOrEqual(1);
       await w.drained();

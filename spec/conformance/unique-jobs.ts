@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { createJobs, defineJob, FakeClock, type Jobs, type UniqueEnqueueResult, type Worker, type WorkOptions } from '../../lib/index.ts';
 import { SchemaMismatchError } from '../../lib/errors.ts';
-import { ddl } from '../support/databases.ts';
+import { ddl, quoteTable } from '../support/databases.ts';
 import type { Harness } from '../support/harness.ts';
 
 /** What the suite lends these tests. */
@@ -202,7 +202,7 @@ export function uniqueJobTests(s: SuiteContext): void {
     const h = s.harness();
     if (!h.raw || s.db === 'memory' || s.db === 'redis') return;
     const old = `${h.table}_v1`;
-    const quoted = s.db === 'mysql' ? `\`${old}\`` : `"${old}"`;
+    const quoted = quoteTable(s.db, old);
     // The table as migration 0001 alone left it.
     for (const stmt of ddl(s.db, old).filter((st) => !st.includes('unique_'))) await h.raw.execute(stmt, []);
     try {

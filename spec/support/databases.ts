@@ -86,13 +86,46 @@ export function migrationFiles(db: Db, upTo = Infinity): string[] {
 }
 
 /**
+ * A fresh schema-qualified table name (`schema.table`), for the suites that run the engine on a
+ * table outside the connection's own schema. The schema is new per call too; the harness creates
+ * it (a PostgreSQL schema, a MariaDB database) and drops it at teardown. `long` makes the name
+ * longer than PostgreSQL's 63-byte identifier limit once joined, with each part still within it.
+ */
+export function qualifiedTable(long = false): string {
+  const tag = `${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  return long ? `concordia_schema_under_test_${tag}.concordia_jobs_qualified_${tag}` : `cs_${tag}.cj_${tag}`;
+}
+
+/** The schema of a qualified table name, or null; and its bare name (what index names start with). */
+export function tableParts(table: string): { schema: string | null; name: string } {
+  const dot = table.indexOf('.');
+  return dot < 0 ? { schema: null, name: table } : { schema: table.slice(0, dot), name: table.slice(dot + 1) };
+}
+
+/** `table` quoted for `db`, part by part (`"app"."jobs"`, `` `app`.`jobs` ``); a bare name as it is. */
+export function quoteTable(db: Db, table: string): string {
+  if (!table.includes('.')) return table;
+  const q = db === 'mysql' ? '`' : '"';
+  return table.split('.').map((p) => `${q}${p}${q}`).join('.');
+}
+
+/**
  * The canonical DDL of `db` (every numbered migration, in order, or those up to `upTo`), with the
- * table (and its index names) renamed.
+ * table (and its index names) renamed. A schema-qualified `table` is quoted part by part; its
+ * index names keep only the bare name (an index lives in its table's schema, and CREATE INDEX
+ * takes no schema), except where PostgreSQL's DROP INDEX needs the schema to find it.
  */
 export function ddl(db: Db, table: string, upTo = Infinity): string[] {
+  const { schema, name } = tableParts(table);
+  const quoted = quoteTable(db, table);
   return migrationFiles(db, upTo).flatMap((file) =>
     readFileSync(file, 'utf8')
-      .replace(/concordia_jobs/g, table)
+      // One pass: a new name may itself start with `concordia_jobs`.
+      .replace(/(DROP INDEX IF EXISTS )?concordia_jobs(_\w+)?/g, (_m, drop: string | undefined, index: string | undefined) => {
+        if (index === undefined) return `${drop ?? ''}${quoted}`;
+        const where = drop !== undefined && db === 'postgres' && schema !== null ? `${quoteTable(db, schema)}.` : '';
+        return `${drop ?? ''}${where}${quoteTable(db, `${name}${index}`)}`;
+      })
       .split(/;\s*\n/)
       .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
       .filter((s) => s.length > 0),

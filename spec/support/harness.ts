@@ -7,7 +7,7 @@ import { mysqlFlavor } from '../../lib/dialects/mysql-dialect.ts';
 import { postgresFlavor } from '../../lib/dialects/postgres-dialect.ts';
 import { sqliteFlavor } from '../../lib/dialects/sqlite-dialect.ts';
 import type { SqlFlavor } from '../../lib/dialects/sql-dialect.ts';
-import { ddl, type Db } from './databases.ts';
+import { ddl, tableParts, type Db } from './databases.ts';
 
 /** A job row as the suite inspects it. */
 export interface JobRowView {
@@ -85,18 +85,31 @@ function json(v: unknown): unknown {
   }
 }
 
-/** The outside view shared by every SQL harness: `inspect` is an independent connection. */
+/**
+ * The outside view shared by every SQL harness: `inspect` is an independent connection. A
+ * schema-qualified `table` (`schema.table`, PostgreSQL and MariaDB) gets its schema created at
+ * setup (on MariaDB a schema is a database) and dropped with everything in it at teardown, so
+ * its name must be fresh (see qualifiedTable()); the orders table lives beside the jobs table.
+ */
 export function sqlInspection(db: Db, table: string, inspect: Executor) {
   const f = flavors[db];
   const idText = idTextOf[db];
   const t = f.quote(table);
   const orders = f.quote(`${table}_orders`);
+  const { schema } = tableParts(table);
+  if (schema !== null && db === 'sqlite') throw new Error('sqlInspection: no schema-qualified tables on SQLite');
+  const ownSchema = schema === null ? null : f.quote(schema);
   return {
     async setup(): Promise<void> {
+      if (ownSchema !== null) await inspect.execute(db === 'postgres' ? `CREATE SCHEMA ${ownSchema}` : `CREATE DATABASE ${ownSchema}`, []);
       for (const stmt of ddl(db, table)) await inspect.execute(stmt, []);
       await inspect.execute(`CREATE TABLE ${orders} (id INTEGER PRIMARY KEY)`, []);
     },
     async teardown(): Promise<void> {
+      if (ownSchema !== null) {
+        await inspect.execute(db === 'postgres' ? `DROP SCHEMA IF EXISTS ${ownSchema} CASCADE` : `DROP DATABASE IF EXISTS ${ownSchema}`, []);
+        return;
+      }
       await inspect.execute(`DROP TABLE IF EXISTS ${t}`, []);
       await inspect.execute(`DROP TABLE IF EXISTS ${orders}`, []);
     },

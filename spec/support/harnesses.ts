@@ -53,15 +53,15 @@ export async function knexHarness(db: Db): Promise<Harness<Knex.Transaction>> {
   };
 }
 
-export async function pgHarness(): Promise<Harness<pg.PoolClient>> {
-  const table = uniqueTable();
+/** With `table`, on that table: a schema-qualified one gets its schema made and dropped (see sqlInspection). */
+export async function pgHarness(table = uniqueTable()): Promise<Harness<pg.PoolClient>> {
   const pool = new pg.Pool({ connectionString: PG_URL, max: 10 });
   const adapter = pgAdapter(pool);
   const ins = inspector('postgres');
   const view = sqlInspection('postgres', table, ins.ex);
   await view.setup();
   return {
-    name: 'pg/postgres',
+    name: table.includes('.') ? 'pg/postgres (schema-qualified)' : 'pg/postgres',
     db: 'postgres',
     adapter,
     table,
@@ -73,15 +73,15 @@ export async function pgHarness(): Promise<Harness<pg.PoolClient>> {
   };
 }
 
-export async function mysql2Harness(): Promise<Harness<mysql.PoolConnection>> {
-  const table = uniqueTable();
+/** With `table`, on that table: a schema-qualified one gets its schema made and dropped (see sqlInspection). */
+export async function mysql2Harness(table = uniqueTable()): Promise<Harness<mysql.PoolConnection>> {
   const pool = mysql.createPool({ uri: MYSQL_URL, connectionLimit: 10 });
   const adapter = mysql2Adapter(pool);
   const ins = inspector('mysql');
   const view = sqlInspection('mysql', table, ins.ex);
   await view.setup();
   return {
-    name: 'mysql2/mysql',
+    name: table.includes('.') ? 'mysql2/mysql (schema-qualified)' : 'mysql2/mysql',
     db: 'mysql',
     adapter,
     table,
