@@ -3,6 +3,7 @@
  *
  * @internal
  */
+import { createHash } from 'node:crypto';
 import { UnsupportedDatabaseError } from '../errors.ts';
 import type { ClaimedJob, InsertRow, UniqueInsertRow } from '../job.ts';
 import type { Executor } from '../sql/executor.ts';
@@ -29,9 +30,21 @@ export const postgresFlavor: SqlFlavor = {
   updateReturning: true,
 };
 
-/** The NOTIFY channel for a jobs table: `concordia_jobs` → `concordia_jobs`, `app.jobs` → `app_jobs`. */
+/** PostgreSQL's identifier limit (NAMEDATALEN − 1): `pg_notify` refuses a longer channel, LISTEN truncates it. */
+const MAX_CHANNEL_BYTES = 63;
+
+/**
+ * The NOTIFY channel for a jobs table: `concordia_jobs` → `concordia_jobs`, `app.jobs` →
+ * `app_jobs`. A schema-qualified name can reach 127 bytes, past what `pg_notify` accepts (it
+ * failed every enqueue with "channel name too long"); such a name is cut and ends in a hash of
+ * the whole name instead, so two long tables still get different channels. Names are
+ * validated ASCII, so characters are bytes.
+ */
 export function notifyChannel(table: string): string {
-  return table.replace('.', '_');
+  const joined = table.replace('.', '_');
+  if (joined.length <= MAX_CHANNEL_BYTES) return joined;
+  const hash = createHash('sha256').update(table).digest('hex').slice(0, 16);
+  return `${joined.slice(0, MAX_CHANNEL_BYTES - hash.length - 1)}_${hash}`;
 }
 
 export class PostgresDialect extends SqlDialect {
