@@ -80,7 +80,7 @@ export class MysqlDialect extends SqlDialect {
 
   constructor(table: string) {
     super(mysqlFlavor, table);
-    this.ddlHint = `schema/mysql/0001_create_jobs.sql${table === 'concordia_jobs' ? '' : ` (with the table renamed to ${table})`}`;
+    this.ddlHint = `schema/mysql/0001_create_jobs.sql${this.renaming()}`;
   }
 
   /** `max_allowed_packet`, read once per client (a server restart with a new value needs a new client). */

@@ -67,7 +67,7 @@ export class PostgresDialect extends SqlDialect {
     super(postgresFlavor, table);
     this.channel = options.notify === false ? null : notifyChannel(table);
     this.capabilities = { ...SQL_CAPABILITIES, wakeups: this.channel === null ? 'poll' : 'listen' };
-    this.ddlHint = `schema/postgres/0001_create_jobs.sql${table === 'concordia_jobs' ? '' : ` (with the table renamed to ${table})`}`;
+    this.ddlHint = `schema/postgres/0001_create_jobs.sql${this.renaming()}`;
   }
 
   /**

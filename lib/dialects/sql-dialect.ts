@@ -161,6 +161,18 @@ export abstract class SqlDialect implements Dialect {
     return dot < 0 ? { schema: null, name: this.table } : { schema: this.table.slice(0, dot), name: this.table.slice(dot + 1) };
   }
 
+  /**
+   * How the shipped migrations must be edited for this table, for error messages: nothing for
+   * `concordia_jobs`. A schema-qualified name goes in place of the table only; the index names
+   * take the bare name, since CREATE INDEX (and a MariaDB KEY) accepts no schema.
+   */
+  protected renaming(): string {
+    if (this.table === 'concordia_jobs') return '';
+    const { schema, name } = this.tableParts();
+    if (schema === null) return ` (with the table renamed to ${this.table})`;
+    return ` (with the table renamed to ${this.table}, and each index name's concordia_jobs prefix to ${name}: an index name takes no schema)`;
+  }
+
   protected builder(): SqlBuilder {
     return new SqlBuilder(this.f);
   }
@@ -508,8 +520,8 @@ export abstract class SqlDialect implements Dialect {
     const missing = JOB_COLUMNS.filter((c) => !present.has(c));
     if (missing.length > 0 && missing.every((c) => UNIQUE_COLUMNS.includes(c))) {
       throw new SchemaMismatchError(
-        `The jobs table "${this.table}" lacks column(s) ${missing.join(', ')} (unique jobs). Apply schema/${this.name}/0002_unique_jobs.sql ` +
-          `(with the table renamed to ${this.table} if it is not concordia_jobs), or your ORM artifact's 0002 migration.`,
+        `The jobs table "${this.table}" lacks column(s) ${missing.join(', ')} (unique jobs). Apply schema/${this.name}/0002_unique_jobs.sql` +
+          `${this.renaming()}, or your ORM artifact's 0002 migration.`,
         missing,
       );
     }

@@ -40,7 +40,7 @@ export class SqliteDialect extends SqlDialect {
 
   constructor(table: string) {
     super(sqliteFlavor, table);
-    this.ddlHint = `schema/sqlite/0001_create_jobs.sql${table === 'concordia_jobs' ? '' : ` (with the table renamed to ${table})`}`;
+    this.ddlHint = `schema/sqlite/0001_create_jobs.sql${this.renaming()}`;
   }
 
   async claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {

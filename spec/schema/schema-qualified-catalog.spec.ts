@@ -50,9 +50,12 @@ describe.each(['postgres', 'mysql'] as const)('schema-qualified table on %s', (d
     const stale = await verifyError(`${schema}.${old}`);
     expect(stale).toBeInstanceOf(SchemaMismatchError);
     expect((stale as SchemaMismatchError).missingColumns).toEqual(['unique_key', 'unique_states']);
+    // The advice: the qualified name for the table, the bare one for index names (which take no schema).
+    expect((stale as Error).message).toContain(`renamed to ${schema}.${old}, and each index name's concordia_jobs prefix to ${old}`);
     const missing = await verifyError(`${schema}.${absent}`);
     expect(missing).toBeInstanceOf(SchemaMismatchError);
     expect((missing as Error).message).toContain(`"${schema}.${absent}" does not exist`);
+    expect((missing as Error).message).toContain(`0001_create_jobs.sql (with the table renamed to ${schema}.${absent}, and each index name's concordia_jobs prefix to ${absent}`);
   });
 
   it('the dashboard names the table\'s own (state, id) index where the optimizer needs it (MariaDB)', async (ctx) => {
