@@ -82,7 +82,12 @@ export class SqliteDialect extends SqlDialect {
   }
 
   protected async listColumns(ex: Executor): Promise<string[]> {
-    const rows = await ex.query('SELECT name AS c FROM pragma_table_info(?)', [this.tableParts().name]);
+    // `schema.table` names an attached database: without its schema argument the pragma reads
+    // the first table of that name in any database (main's, if it has one).
+    const { schema, name } = this.tableParts();
+    const rows = schema === null
+      ? await ex.query('SELECT name AS c FROM pragma_table_info(?)', [name])
+      : await ex.query('SELECT name AS c FROM pragma_table_info(?, ?)', [name, schema]);
     return rows.map((r) => String(r['c']));
   }
 }

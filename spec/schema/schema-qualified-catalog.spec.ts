@@ -5,12 +5,15 @@
  * index. Each qualified table has a twin of the same bare name in the connection's schema that
  * would answer differently, so a look-up by bare name alone fails these tests.
  */
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { betterSqlite3Adapter } from '../../adapters/better-sqlite3/better-sqlite3-adapter.ts';
 import { MysqlDialect } from '../../lib/dialects/mysql-dialect.ts';
 import { PostgresDialect } from '../../lib/dialects/postgres-dialect.ts';
+import { SqliteDialect } from '../../lib/dialects/sqlite-dialect.ts';
 import { SchemaMismatchError } from '../../lib/errors.ts';
 import type { Executor } from '../../lib/sql/executor.ts';
-import { ddl, isReachable, qualifiedTable, quoteTable, tableParts, uniqueTable } from '../support/databases.ts';
+import { ddl, isReachable, qualifiedTable, quoteTable, tableParts, tempSqlitePath, uniqueTable } from '../support/databases.ts';
 import { inspector } from '../support/harnesses.ts';
 
 describe.each(['postgres', 'mysql'] as const)('schema-qualified table on %s', (db) => {
@@ -71,5 +74,29 @@ describe.each(['postgres', 'mysql'] as const)('schema-qualified table on %s', (d
     const pages = seen.filter((sql) => !sql.includes('information_schema'));
     expect(pages).toHaveLength(1);
     expect(pages[0]).toContain(`FORCE INDEX (\`${indexed}_state_id_idx\`)`);
+  });
+});
+
+describe('schema-qualified table on SQLite (an attached database)', () => {
+  it('verify() reads the columns of the attached database\'s table, not main\'s twin', async () => {
+    const conn = new Database(tempSqlitePath());
+    try {
+      conn.exec(`ATTACH DATABASE '${tempSqlitePath()}' AS aux`);
+      // main holds a complete twin; aux's tables are as migration 0001 left them, or absent.
+      for (const stmt of ddl('sqlite', 'jobs')) conn.exec(stmt);
+      for (const stmt of ddl('sqlite', 'old_jobs')) conn.exec(stmt);
+      // The table alone (its indexes do not matter here).
+      const [create] = ddl('sqlite', 'old_jobs', 1).filter((stmt) => stmt.startsWith('CREATE TABLE'));
+      conn.exec(create!.replace('EXISTS old_jobs', 'EXISTS aux.old_jobs'));
+      const ex = betterSqlite3Adapter(conn).autocommit();
+      const stale = await new SqliteDialect('aux.old_jobs').verify(ex).then(() => null, (e: unknown) => e);
+      expect(stale).toBeInstanceOf(SchemaMismatchError);
+      expect((stale as SchemaMismatchError).missingColumns).toEqual(['unique_key', 'unique_states']);
+      const missing = await new SqliteDialect('aux.jobs').verify(ex).then(() => null, (e: unknown) => e);
+      expect((missing as Error).message).toContain('"aux.jobs" does not exist');
+      await expect(new SqliteDialect('old_jobs').verify(ex)).resolves.toBeUndefined();
+    } finally {
+      conn.close();
+    }
   });
 });
