@@ -99,15 +99,27 @@ export function sqlInspection(db: Db, table: string, inspect: Executor) {
   const { schema } = tableParts(table);
   if (schema !== null && db === 'sqlite') throw new Error('sqlInspection: no schema-qualified tables on SQLite');
   const ownSchema = schema === null ? null : f.quote(schema);
+  const dropSchema = (quoted: string) => inspect.execute(db === 'postgres' ? `DROP SCHEMA IF EXISTS ${quoted} CASCADE` : `DROP DATABASE IF EXISTS ${quoted}`, []);
   return {
     async setup(): Promise<void> {
-      if (ownSchema !== null) await inspect.execute(db === 'postgres' ? `CREATE SCHEMA ${ownSchema}` : `CREATE DATABASE ${ownSchema}`, []);
-      for (const stmt of ddl(db, table)) await inspect.execute(stmt, []);
-      await inspect.execute(`CREATE TABLE ${orders} (id INTEGER PRIMARY KEY)`, []);
+      if (ownSchema === null) {
+        for (const stmt of ddl(db, table)) await inspect.execute(stmt, []);
+        await inspect.execute(`CREATE TABLE ${orders} (id INTEGER PRIMARY KEY)`, []);
+        return;
+      }
+      await inspect.execute(db === 'postgres' ? `CREATE SCHEMA ${ownSchema}` : `CREATE DATABASE ${ownSchema}`, []);
+      try {
+        for (const stmt of ddl(db, table)) await inspect.execute(stmt, []);
+        await inspect.execute(`CREATE TABLE ${orders} (id INTEGER PRIMARY KEY)`, []);
+      } catch (error) {
+        // No harness is handed out, so nobody would close it: drop the schema here.
+        await dropSchema(ownSchema).catch(() => {});
+        throw error;
+      }
     },
     async teardown(): Promise<void> {
       if (ownSchema !== null) {
-        await inspect.execute(db === 'postgres' ? `DROP SCHEMA IF EXISTS ${ownSchema} CASCADE` : `DROP DATABASE IF EXISTS ${ownSchema}`, []);
+        await dropSchema(ownSchema);
         return;
       }
       await inspect.execute(`DROP TABLE IF EXISTS ${t}`, []);
