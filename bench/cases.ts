@@ -82,6 +82,9 @@ export function buildCases(quick: boolean, drainN?: number, dashboardRows?: numb
   // Concordia's concurrency 10 runs at once, shows what a naive loop does with that many.
   drain('raw-pg/1x10', 'Raw SQL loop on pg (1 connection × batch 10)', 'raw-pg', 'postgres', { lanes: 1, batch: 10 });
   drain(RAW_REFERENCE_CASE.postgres, 'Raw SQL loop on pg (10 connections × batch 100)', 'raw-pg', 'postgres', { lanes: 10, batch: 100 });
+  // The same loop completing by DELETE instead of an UPDATE to 'completed': what keeping finished
+  // rows costs this schema (graphile-worker deletes a job as it succeeds; issue #13's gap).
+  drain('raw-pg/10x100-delete', 'Raw SQL loop on pg (10 connections × batch 100), completing by DELETE', 'raw-pg', 'postgres', { lanes: 10, batch: 100, finish: 'delete' });
   drain('raw-mysql/1x10', 'Raw SQL loop on MariaDB (1 connection × batch 10)', 'raw-mysql', 'mysql', { lanes: 1, batch: 10 });
   drain(RAW_REFERENCE_CASE.mysql, 'Raw SQL loop on MariaDB (10 connections × batch 100)', 'raw-mysql', 'mysql', { lanes: 10, batch: 100 });
   drain('raw-sqlite/b10', 'Raw SQL loop on SQLite (1 connection × batch 10)', 'raw-sqlite', 'sqlite', { batch: 10 });

@@ -214,7 +214,7 @@ async function main(): Promise<void> {
           ? `${rate(r!.value)} jobs/s drain${r!.partial ? ' (capped)' : ''}, claim p50 ${fmt(r!.extra['claimP50'] ?? Number.NaN, 2)} ms, p99 ${fmt(r!.extra['claimP99'] ?? Number.NaN, 2)} ms (prefill ${fmt(r!.extra['prefillSeconds'] ?? Number.NaN, 1)} s)`
           : r!.unit === 'ms'
           ? `p50 ${fmt(r!.extra['p50'] ?? Number.NaN, 1)} ms, p99 ${fmt(r!.extra['p99'] ?? Number.NaN, 1)} ms`
-          : `${rate(r!.value)} jobs/s in ${fmt(r!.seconds, 2)} s${r!.partial ? ' (capped)' : ''}, ${fmt(r!.cpuMsPer1k)} CPU ms/1k${r!.extra['dbCpuMsPer1k'] !== undefined ? ` + ${fmt(r!.extra['dbCpuMsPer1k'])} in the database` : ''}`;
+          : `${rate(r!.value)} jobs/s in ${fmt(r!.seconds, 2)} s${r!.partial ? ' (capped)' : ''}, ${fmt(r!.cpuMsPer1k)} CPU ms/1k${r!.extra['dbCpuMsPer1k'] !== undefined ? ` + ${fmt(r!.extra['dbCpuMsPer1k'])} in the database` : ''}${r!.extra['walBytesPerJob'] !== undefined && t.scenario !== 'enqueue' ? `, ${fmt(r!.extra['walBytesPerJob'])} B WAL and ${fmt((r!.extra['statementsPer1k'] ?? Number.NaN) / 1000, 3)} statements per job` : ''}`;
       console.log(`[${rep}/${reps}] ${t.id.padEnd(44)} ${shown}`);
       if (!run.ok && run.error) console.error(run.error);
     }

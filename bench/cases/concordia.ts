@@ -21,6 +21,7 @@ import {
   latencyResult,
   Meter,
   MYSQL_URL,
+  PgWork,
   PG_URL,
   pgPool,
   rateResult,
@@ -213,6 +214,8 @@ async function drain(spec: CaseSpec, s: Setup, table: string): Promise<CaseResul
     await jobs.enqueueManyAutocommit(chunk);
   }
   let completedEvents = 0;
+  const work = spec.db === 'postgres' ? new PgWork() : undefined;
+  await work?.start();
   const meter = new Meter();
   meter.start();
   const worker = jobs.createWorker(workOptions(spec));
@@ -224,8 +227,9 @@ async function drain(spec: CaseSpec, s: Setup, table: string): Promise<CaseResul
   // 'job:completed' fires after the completion UPDATE returned, so it already reflects the database.
   const done = await waitDrained(spec.n, () => completedEvents, () => countCompleted(s, table), deadline);
   const m = meter.stop();
+  const cost = (await work?.stop(done)) ?? {};
   await worker.stop();
-  return rateResult(spec.n, done, m, { handled });
+  return rateResult(spec.n, done, m, { handled, ...cost });
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import { Logger, makeWorkerUtils, run as runWorker, runMigrations, type RunnerOptions } from 'graphile-worker';
 import pg from 'pg';
-import { fromReturn, jitter, latencyResult, Meter, PG_URL, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
+import { fromReturn, jitter, latencyResult, Meter, PG_URL, PgWork, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
 
 // Errors only: the default logger prints a line per job.
 const logger = new Logger(() => (level, message) => {
@@ -91,6 +91,8 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
         handled++;
       },
     };
+    const work = new PgWork();
+    await work.start();
     const meter = new Meter();
     meter.start();
     runner = await runWorker(options);
@@ -100,7 +102,8 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
       return spec.n - Number(rows[0]?.c ?? 0);
     };
     const done = await waitDrained(spec.n, () => handled, confirmed, deadline);
-    return rateResult(spec.n, done, meter.stop());
+    const m = meter.stop();
+    return rateResult(spec.n, done, m, await work.stop(done));
   } finally {
     await runner?.stop().catch(() => {});
     await side.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});

@@ -14,7 +14,7 @@
 import { PgBoss } from 'pg-boss';
 import type { ConstructorOptions, WorkOptions } from 'pg-boss';
 import pg from 'pg';
-import { jitter, latencyResult, Meter, PG_URL, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
+import { jitter, latencyResult, Meter, PG_URL, PgWork, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
 
 /** The work() options a case sets; everything it leaves out stays at pg-boss's default. */
 function workOptions(opts: CaseSpec['opts']): WorkOptions {
@@ -71,6 +71,8 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
       );
     }
     let handled = 0;
+    const work = new PgWork();
+    await work.start();
     const meter = new Meter();
     meter.start();
     await boss.work<{ i: number }>(queue, workOpts, async (jobs) => {
@@ -83,7 +85,8 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
       return Number(rows[0]?.c ?? 0);
     };
     const done = await waitDrained(spec.n, () => handled, confirmed, deadline);
-    return rateResult(spec.n, done, meter.stop(), { handled });
+    const m = meter.stop();
+    return rateResult(spec.n, done, m, { handled, ...(await work.stop(done)) });
   } finally {
     await boss.stop({ graceful: false, timeout: 2000 }).catch(() => {});
     await side.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});

@@ -3,14 +3,21 @@
  * it. Each lane claims a batch with one SKIP LOCKED UPDATE … RETURNING, "runs" the no-op jobs
  * (parses their args), and completes the whole batch with one UPDATE. Same table, same index,
  * same states as Concordia, but no lease fence, no events, no per-job bookkeeping.
+ *
+ * `finish: 'delete'` completes a batch by deleting its rows instead of marking them completed, as
+ * a queue that keeps no history does (graphile-worker deletes a job when it succeeds). On this
+ * schema the update changes `state`, a column of every index but the primary key and the unique
+ * key, so it writes a new row version and an entry in each of the four indexes; a delete only
+ * marks the row version dead. Comparing the two loops prices keeping completed rows.
  */
 import pg from 'pg';
-import { jobsDdl, Meter, PG_URL, rateResult, type CaseResult, type CaseSpec } from '../lib/common.ts';
+import { jobsDdl, Meter, PG_URL, PgWork, rateResult, type CaseResult, type CaseSpec } from '../lib/common.ts';
 
 export async function run(spec: CaseSpec): Promise<CaseResult> {
   const table = `bench_${spec.tag}`;
   const lanes = Number(spec.opts['lanes'] ?? 4);
   const batch = Number(spec.opts['batch'] ?? 100);
+  const deleting = spec.opts['finish'] === 'delete';
   const pool = new pg.Pool({ connectionString: PG_URL, max: lanes + 1 });
   try {
     for (const stmt of jobsDdl('postgres', table)) await pool.query(stmt);
@@ -25,8 +32,12 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
       `ORDER BY priority, run_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) ` +
       `UPDATE ${table} t SET state = 'running', attempt = attempt + 1, attempted_at = now(), lease_token = gen_random_uuid()::text, ` +
       `locked_by = $2, lease_expires_at = now() + interval '30 seconds' FROM picked WHERE t.id = picked.id RETURNING t.id, t.args::text AS args`;
-    const complete = `UPDATE ${table} SET state = 'completed', finalized_at = now(), lease_expires_at = NULL WHERE id = ANY($1::bigint[]) AND state = 'running'`;
+    const complete = deleting
+      ? `DELETE FROM ${table} WHERE id = ANY($1::bigint[]) AND state = 'running'`
+      : `UPDATE ${table} SET state = 'completed', finalized_at = now(), lease_expires_at = NULL WHERE id = ANY($1::bigint[]) AND state = 'running'`;
     let done = 0;
+    const work = new PgWork();
+    await work.start();
     const meter = new Meter();
     meter.start();
     const lane = async (name: string): Promise<void> => {
@@ -40,10 +51,14 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
     };
     await Promise.all(Array.from({ length: lanes }, (_, i) => lane(`raw-${i}`)));
     const m = meter.stop();
-    const { rows } = await pool.query<{ c: string }>(`SELECT COUNT(*) AS c FROM ${table} WHERE state = 'completed'`);
+    const cost = await work.stop(done);
+    const { rows } = await pool.query<{ c: string }>(
+      deleting ? `SELECT $1::int - COUNT(*) AS c FROM ${table}` : `SELECT COUNT(*) AS c FROM ${table} WHERE state = 'completed'`,
+      deleting ? [spec.n] : [],
+    );
     const confirmed = Number(rows[0]?.c ?? 0);
     if (confirmed !== done) throw new Error(`raw-pg: counted ${done}, database has ${confirmed}`);
-    return rateResult(spec.n, confirmed, m);
+    return rateResult(spec.n, confirmed, m, cost);
   } finally {
     await pool.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
     await pool.end();

@@ -158,6 +158,57 @@ export class Meter {
   }
 }
 
+/** Statements sent through node-postgres in this process (every pg-based library shares the one copy). */
+let pgStatementsSent = 0;
+let pgCounting = false;
+
+/**
+ * Counts every statement this process sends through node-postgres, by wrapping
+ * `Client.prototype.query` once: the pg adapter, Knex, Prisma's driver adapter, pg-boss and
+ * graphile-worker all query through it. A count per job does not depend on the machine's load,
+ * unlike a rate, so it compares implementations on a busy machine.
+ */
+function countPgStatements(): void {
+  if (pgCounting) return;
+  pgCounting = true;
+  const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+  const original = proto.query;
+  proto.query = function counted(this: unknown, ...args: unknown[]): unknown {
+    pgStatementsSent++;
+    return original.apply(this, args);
+  };
+}
+
+/**
+ * The database work of one measured phase on PostgreSQL, in units that do not depend on load:
+ * write-ahead log written (`pg_current_wal_insert_lsn`, so it counts every session on the server;
+ * the bench assumes nothing else writes meanwhile) and statements sent by this process. `stop`
+ * returns them per job, as `extra` fields of a result.
+ */
+export class PgWork {
+  #client: pg.Client | undefined;
+  #wal0 = 0;
+  #sent0 = 0;
+  async start(): Promise<void> {
+    countPgStatements();
+    this.#client = new pg.Client({ connectionString: PG_URL });
+    await this.#client.connect();
+    this.#wal0 = await this.#lsn();
+    this.#sent0 = pgStatementsSent;
+  }
+  async stop(jobs: number): Promise<Record<string, number>> {
+    const sent = pgStatementsSent - this.#sent0;
+    const wal = (await this.#lsn()) - this.#wal0;
+    await this.#client?.end();
+    this.#client = undefined;
+    return jobs > 0 ? { walBytesPerJob: wal / jobs, statementsPer1k: (sent / jobs) * 1000 } : {};
+  }
+  async #lsn(): Promise<number> {
+    const { rows } = await this.#client!.query<{ b: string }>("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn AS b");
+    return Number(rows[0]?.b);
+  }
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
