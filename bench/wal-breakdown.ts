@@ -10,12 +10,18 @@
  * - graphile-worker's whole drain at its tuned settings (its claim and completion are not
  *   separable from outside).
  *
+ * With WAL, the CPU the server spent per job: for the one-connection steps, that connection's
+ * backend process (from /proc, so only for a server on this machine, at 10 ms resolution); for
+ * graphile-worker, every `postgres` process. Unlike a rate, neither depends much on the load of
+ * a shared machine.
+ *
  * WAL is counted for the whole server, so run it on a quiet server. It needs the pg_walinspect
  * extension (shipped with PostgreSQL 15+) and creates it in a database of its own,
  * `bench_walinspect`, which it leaves in place.
  *
  *   node bench/wal-breakdown.ts [N]
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { Logger, makeWorkerUtils, run as runWorker, runMigrations } from 'graphile-worker';
 import { pgAdapter } from '../adapters/pg/pg-adapter.ts';
@@ -50,9 +56,45 @@ interface Phase {
   name: string;
   bytesPerJob: number;
   byRecord: string;
+  /** Server CPU µs per job, when measured. */
+  cpuUsPerJob?: number;
 }
 
-async function walBetween(inspect: pg.Client, name: string, from: string, to: string, jobs: number): Promise<Phase> {
+/** CPU ticks (1/100 s) of the given processes, or of every `postgres` process when none is given. */
+function ticks(pids?: readonly number[]): number {
+  const list = pids ?? readdirPostgres();
+  let t = 0;
+  for (const pid of list) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      t += Number(f[11]) + Number(f[12]);
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return t;
+}
+
+function readdirPostgres(): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') out.push(Number(d));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out;
+}
+
+async function backendPid(q: { query(sql: string): Promise<{ rows: Array<Record<string, unknown>> }> }): Promise<number> {
+  const { rows } = await q.query('SELECT pg_backend_pid() AS p');
+  return Number(rows[0]!['p']);
+}
+
+async function walBetween(inspect: pg.Client, name: string, from: string, to: string, jobs: number, cpuTicks?: number): Promise<Phase> {
   const { rows } = await inspect.query<{ rec: string; count: string; bytes: string; fpi: string }>(
     `SELECT "resource_manager/record_type" AS rec, count, combined_size AS bytes, fpi_size AS fpi FROM pg_get_wal_stats($1::pg_lsn, $2::pg_lsn, true) WHERE count > 0 ORDER BY combined_size DESC`,
     [from, to],
@@ -61,7 +103,7 @@ async function walBetween(inspect: pg.Client, name: string, from: string, to: st
   const parts = rows
     .filter((r) => Number(r.bytes) / jobs >= 5)
     .map((r) => `${r.rec} ${(Number(r.count) / jobs).toFixed(2)}/job ${(Number(r.bytes) / jobs).toFixed(0)} B${Number(r.fpi) > 0 ? ` (FPI ${(Number(r.fpi) / jobs).toFixed(0)})` : ''}`);
-  return { name, bytesPerJob: total / jobs, byRecord: parts.join('; ') };
+  return { name, bytesPerJob: total / jobs, byRecord: parts.join('; '), ...(cpuTicks === undefined ? {} : { cpuUsPerJob: (cpuTicks * 10_000) / jobs }) };
 }
 
 async function indexes(c: pg.Client, table: string): Promise<string> {
@@ -83,18 +125,23 @@ async function concordia(c: pg.Client, inspect: pg.Client, out: Phase[]): Promis
     for (let i = 0; i < N; i += 1000) await jobs.enqueueManyAutocommit(Array.from({ length: 1000 }, (_, k) => noop({ i: i + k })));
     const dialect = jobs.backend;
     const db = jobs.dispatcherDb();
+    const pid = [await backendPid(pool)];
     const claimed = [];
     const a = await flushedLsn(c);
+    const t0 = ticks(pid);
     for (;;) {
       const got = await dialect.claim(db, { queues: ['default'], limit: BATCH, workerId: 'probe', leaseMs: 30_000, now: null });
       if (got.length === 0) break;
       claimed.push(got);
     }
+    const t1 = ticks(pid);
     const b = await flushedLsn(c);
+    const t2 = ticks(pid);
     for (const got of claimed) await dialect.complete(db, got.map((j) => ({ id: j.id, token: j.leaseToken })), null);
+    const t3 = ticks(pid);
     const d = await flushedLsn(c);
-    out.push(await walBetween(inspect, 'Concordia claim (dialect.claim, 100 per call)', a, b, N));
-    out.push(await walBetween(inspect, 'Concordia completion (dialect.complete, 100 per call)', b, d, N));
+    out.push(await walBetween(inspect, 'Concordia claim (dialect.claim, 100 per call)', a, b, N, t1 - t0));
+    out.push(await walBetween(inspect, 'Concordia completion (dialect.complete, 100 per call)', b, d, N, t3 - t2));
     console.log(`Concordia table: ${await indexes(c, table)}`);
   } finally {
     await pool.end();
@@ -104,7 +151,7 @@ async function concordia(c: pg.Client, inspect: pg.Client, out: Phase[]): Promis
 
 async function raw(c: pg.Client, inspect: pg.Client, out: Phase[]): Promise<void> {
   const table = 'bench_walprobe_raw';
-  for (const finish of ['update', 'delete'] as const) {
+  for (const finish of ['update', 'delete', 'update-by-id', 'delete-by-id'] as const) {
     await c.query(`DROP TABLE IF EXISTS ${table}`);
     for (const stmt of jobsDdl('postgres', table)) await c.query(stmt);
     await c.query(
@@ -119,19 +166,28 @@ async function raw(c: pg.Client, inspect: pg.Client, out: Phase[]): Promise<void
     const complete =
       finish === 'delete'
         ? `DELETE FROM ${table} WHERE id = ANY($1::bigint[]) AND state = 'running'`
+        : finish === 'delete-by-id'
+        ? `DELETE FROM ${table} WHERE id = ANY($1::bigint[]) AND (state = 'running') IS TRUE`
+        : finish === 'update-by-id'
+        ? `UPDATE ${table} SET state = 'completed', finalized_at = now(), lease_expires_at = NULL WHERE id = ANY($1::bigint[]) AND (state = 'running') IS TRUE`
         : `UPDATE ${table} SET state = 'completed', finalized_at = now(), lease_expires_at = NULL WHERE id = ANY($1::bigint[]) AND state = 'running'`;
     const batches: string[][] = [];
+    const pid = [await backendPid(c)];
     const a = await flushedLsn(c);
+    const t0 = ticks(pid);
     for (;;) {
       const { rows } = await c.query<{ id: string }>(claim, [BATCH]);
       if (rows.length === 0) break;
       batches.push(rows.map((r) => r.id));
     }
+    const t1 = ticks(pid);
     const b = await flushedLsn(c);
+    const t2 = ticks(pid);
     for (const ids of batches) await c.query(complete, [ids]);
+    const t3 = ticks(pid);
     const d = await flushedLsn(c);
-    if (finish === 'update') out.push(await walBetween(inspect, 'raw loop claim', a, b, N));
-    out.push(await walBetween(inspect, `raw loop completion by ${finish.toUpperCase()}`, b, d, N));
+    if (finish === 'update') out.push(await walBetween(inspect, 'raw loop claim', a, b, N, t1 - t0));
+    out.push(await walBetween(inspect, `raw loop completion by ${finish.toUpperCase()}`, b, d, N, t3 - t2));
   }
   await c.query(`DROP TABLE IF EXISTS ${table}`);
 }
@@ -149,6 +205,7 @@ async function graphile(c: pg.Client, inspect: pg.Client, out: Phase[]): Promise
   console.log(`graphile-worker jobs table: ${await indexes(c, `${schema}._private_jobs`)}`);
   let handled = 0;
   const a = await flushedLsn(c);
+  const t0 = ticks();
   const runner = await runWorker({
     connectionString: PG_URL,
     schema,
@@ -164,9 +221,10 @@ async function graphile(c: pg.Client, inspect: pg.Client, out: Phase[]): Promise
     if (Number(rows[0]!.n) === 0) break;
     await new Promise((r) => setTimeout(r, 20));
   }
+  const t1 = ticks();
   const d = await flushedLsn(c);
   await runner.stop();
-  out.push(await walBetween(inspect, 'graphile-worker tuned, whole drain (claim + DELETE)', a, d, N));
+  out.push(await walBetween(inspect, 'graphile-worker tuned, whole drain (claim + DELETE; CPU of every postgres process, counting polls)', a, d, N, t1 - t0));
   await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 }
 
@@ -178,7 +236,10 @@ try {
   await concordia(c, inspect, out);
   await raw(c, inspect, out);
   await graphile(c, inspect, out);
-  for (const p of out) console.log(`${p.name}: ${p.bytesPerJob.toFixed(0)} B/job — ${p.byRecord}`);
+  for (const p of out) {
+    const cpu = p.cpuUsPerJob === undefined ? '' : `, server CPU ${p.cpuUsPerJob.toFixed(1)} µs/job`;
+    console.log(`${p.name}: ${p.bytesPerJob.toFixed(0)} B WAL/job${cpu} — ${p.byRecord}`);
+  }
 } finally {
   await inspect.end();
   await c.end();
