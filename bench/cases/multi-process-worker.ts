@@ -10,11 +10,12 @@
  * stays out of the measurement; on `go` the worker starts (schema check and first claim count,
  * as in the single-process drain). CPU is this process's own, from `go` to `stop`.
  */
+import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
 import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
 import { createJobs, defineJob, type Adapter, type WorkOptions } from '../../lib/index.ts';
-import { MYSQL_URL, pgPool } from '../lib/common.ts';
+import { MYSQL_URL, pgPool, pgStatementCount } from '../lib/common.ts';
 
 /** What the coordinator passes in argv[2]. */
 export interface WorkerConfig {
@@ -26,12 +27,37 @@ export interface WorkerConfig {
   prefetch?: number;
 }
 
+/**
+ * What this process asked of the database while measured: claim statements (and how many came
+ * back empty, i.e. found nothing to take), jobs claimed, completion calls, and every statement
+ * sent (PostgreSQL only; NaN on MariaDB). Counts do not depend on the machine's load.
+ */
+export interface ClaimWork {
+  claims: number;
+  emptyClaims: number;
+  claimed: number;
+  completions: number;
+  statements: number;
+  /** Times this process gave up the CPU: waiting for I/O (voluntary), or preempted (involuntary). */
+  switches: number;
+}
+
+/** This process's context switches so far, voluntary and involuntary together (Linux; 0 elsewhere). */
+function contextSwitches(): number {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    return [...status.matchAll(/^(?:non)?voluntary_ctxt_switches:\s+(\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  } catch {
+    return 0;
+  }
+}
+
 export type ToWorker = { type: 'go' } | { type: 'stop' };
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'started' }
   | { type: 'progress'; completed: number }
-  | { type: 'stopped'; cpuMs: number; handled: number; completed: number }
+  | { type: 'stopped'; cpuMs: number; handled: number; completed: number; work: ClaimWork }
   | { type: 'failed'; error: string };
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
@@ -66,6 +92,26 @@ async function main(): Promise<void> {
   if (config.concurrency !== undefined) options.concurrency = config.concurrency;
   if (config.prefetch !== undefined) options.prefetch = config.prefetch;
   const worker = jobs.createWorker(options);
+  // Count the dispatcher's claims and completions at the backend, below the worker.
+  const work: ClaimWork = { claims: 0, emptyClaims: 0, claimed: 0, completions: 0, statements: Number.NaN, switches: 0 };
+  let counting = false;
+  const backend = jobs.backend;
+  const claim = backend.claim.bind(backend);
+  backend.claim = async (db, p) => {
+    const got = await claim(db, p);
+    if (counting) {
+      work.claims++;
+      work.claimed += got.length;
+      if (got.length === 0) work.emptyClaims++;
+    }
+    return got;
+  };
+  const complete = backend.complete.bind(backend);
+  backend.complete = (db, fences, now) => {
+    if (counting) work.completions++;
+    return complete(db, fences, now);
+  };
+  let statements0 = 0;
   worker.on('job:completed', () => {
     completed++;
   });
@@ -84,12 +130,18 @@ async function main(): Promise<void> {
   process.on('message', (msg: ToWorker) => {
     if (msg.type === 'go') {
       cpu0 = process.cpuUsage();
+      counting = true;
+      work.switches = -contextSwitches();
+      if (config.adapter === 'pg') statements0 = pgStatementCount();
       worker.start().then(
         () => send({ type: 'started' }),
         (error: unknown) => fail(error),
       );
     } else if (msg.type === 'stop') {
       const cpu = process.cpuUsage(cpu0 ?? undefined);
+      counting = false;
+      work.switches += contextSwitches();
+      if (config.adapter === 'pg') work.statements = pgStatementCount() - statements0;
       clearInterval(progress);
       worker
         .stop()
@@ -97,7 +149,7 @@ async function main(): Promise<void> {
         .then(
           () => {
             // Stop finishes in-flight handlers and records them: these counts are final.
-            process.send?.({ type: 'stopped', cpuMs: (cpu.user + cpu.system) / 1000, handled, completed } satisfies FromWorker, () => process.exit(0));
+            process.send?.({ type: 'stopped', cpuMs: (cpu.user + cpu.system) / 1000, handled, completed, work } satisfies FromWorker, () => process.exit(0));
           },
           (error: unknown) => fail(error),
         );

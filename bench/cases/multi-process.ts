@@ -25,8 +25,8 @@ import mysql from 'mysql2/promise';
 import { mysql2Adapter } from '../../adapters/mysql2/mysql2-adapter.ts';
 import { pgAdapter } from '../../adapters/pg/pg-adapter.ts';
 import { createJobs, defineJob, type Adapter, type Executor } from '../../lib/index.ts';
-import { jobsDdl, Meter, MYSQL_URL, pgPool, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
-import type { FromWorker, ToWorker, WorkerConfig } from './multi-process-worker.ts';
+import { jobsDdl, Meter, MYSQL_URL, PgWork, pgPool, rateResult, waitDrained, type CaseResult, type CaseSpec } from '../lib/common.ts';
+import type { ClaimWork, FromWorker, ToWorker, WorkerConfig } from './multi-process-worker.ts';
 
 const workerPath = fileURLToPath(new URL('./multi-process-worker.ts', import.meta.url));
 
@@ -142,6 +142,8 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
     for (let i = 0; i < processes; i++) workers.push(new WorkerHandle(config, i));
     await Promise.all(workers.map((w) => w.next('ready', READY_TIMEOUT_MS)));
 
+    const wal = spec.db === 'postgres' ? new PgWork() : undefined;
+    await wal?.start();
     const meter = new Meter();
     meter.start();
     const t0 = performance.now();
@@ -162,6 +164,7 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
     };
     const done = await waitDrained(spec.n, handled, () => countState(s.ex, table, 'completed'), deadline);
     const m = meter.stop();
+    const walCost = (await wal?.stop(done)) ?? {};
     const f = failure();
     if (f) throw f;
 
@@ -173,7 +176,17 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
     await verify(s.ex, table, spec.n, done, handlerRuns);
     // Fairness: each process's share of the jobs that ran, smallest and largest (ideal: 1/processes).
     const shares = stopped.map((x) => (handlerRuns > 0 ? (x.handled / handlerRuns) * 100 : Number.NaN));
-    return rateResult(spec.n, done, { ...m, cpuMs }, { processes, allStartedMs, shareMinPct: Math.min(...shares), shareMaxPct: Math.max(...shares) });
+    // The database work the processes asked for, summed (the statements of the stop are in it too).
+    const sum = (k: keyof ClaimWork): number => stopped.reduce((total, x) => total + x.work[k], 0);
+    const work = {
+      claimsPer1k: (sum('claims') / done) * 1000,
+      emptyClaims: sum('emptyClaims'),
+      jobsPerClaim: sum('claimed') / Math.max(1, sum('claims') - sum('emptyClaims')),
+      completionsPer1k: (sum('completions') / done) * 1000,
+      switchesPerJob: sum('switches') / done,
+      ...(walCost.walBytesPerJob === undefined ? {} : { walBytesPerJob: walCost.walBytesPerJob, statementsPer1k: (sum('statements') / done) * 1000 }),
+    };
+    return rateResult(spec.n, done, { ...m, cpuMs }, { processes, allStartedMs, shareMinPct: Math.min(...shares), shareMaxPct: Math.max(...shares), ...work });
   } finally {
     for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
     await s.ex.execute(`DROP TABLE IF EXISTS ${table}`, []).catch(() => {});

@@ -179,6 +179,12 @@ function countPgStatements(): void {
   };
 }
 
+/** Statements this process has sent through node-postgres since counting began (the first call begins it). */
+export function pgStatementCount(): number {
+  countPgStatements();
+  return pgStatementsSent;
+}
+
 /**
  * The database work of one measured phase on PostgreSQL, in units that do not depend on load:
  * write-ahead log written (`pg_current_wal_insert_lsn`, so it counts every session on the server;
