@@ -213,7 +213,10 @@ async function main(): Promise<void> {
           : t.scenario === 'large-table'
           ? `${rate(r!.value)} jobs/s drain${r!.partial ? ' (capped)' : ''}, claim p50 ${fmt(r!.extra['claimP50'] ?? Number.NaN, 2)} ms, p99 ${fmt(r!.extra['claimP99'] ?? Number.NaN, 2)} ms (prefill ${fmt(r!.extra['prefillSeconds'] ?? Number.NaN, 1)} s)`
           : r!.unit === 'ms'
-          ? `p50 ${fmt(r!.extra['p50'] ?? Number.NaN, 1)} ms, p99 ${fmt(r!.extra['p99'] ?? Number.NaN, 1)} ms`
+          ? `p50 ${fmt(r!.extra['p50'] ?? Number.NaN, 1)} ms, p99 ${fmt(r!.extra['p99'] ?? Number.NaN, 1)} ms, COMMIT p50 ${fmt(r!.extra['commitP50'] ?? Number.NaN, 2)} ms` +
+            (r!.extra['notifyP50'] !== undefined
+              ? `; p50 / p99 of its parts: NOTIFY received ${['notify', 'react', 'claim', 'dispatch'].map((k, j) => `${j === 0 ? '' : `, ${k === 'react' ? 'claim issued' : k === 'claim' ? 'claim round trip' : 'handler started'} `}${fmt(r!.extra[`${k}P50`] ?? Number.NaN, 2)} / ${fmt(r!.extra[`${k}P99`] ?? Number.NaN, 2)}`).join('')} ms (${fmt(r!.extra['partsCounted'] ?? Number.NaN)} probes)`
+              : '')
           : `${rate(r!.value)} jobs/s in ${fmt(r!.seconds, 2)} s${r!.partial ? ' (capped)' : ''}, ${fmt(r!.cpuMsPer1k)} CPU ms/1k${r!.extra['dbCpuMsPer1k'] !== undefined ? ` + ${fmt(r!.extra['dbCpuMsPer1k'])} in the database` : ''}${r!.extra['walBytesPerJob'] !== undefined && t.scenario !== 'enqueue' ? `, ${fmt(r!.extra['walBytesPerJob'])} B WAL and ${fmt((r!.extra['statementsPer1k'] ?? Number.NaN) / 1000, 3)} statements per job` : ''}${r!.extra['claimsPer1k'] !== undefined ? `; ${fmt(r!.extra['claimsPer1k'], 1)} claims/1k jobs (${fmt(r!.extra['emptyClaims'] ?? Number.NaN)} empty), ${fmt(r!.extra['jobsPerClaim'] ?? Number.NaN, 1)} jobs per claim, ${fmt(r!.extra['completionsPer1k'] ?? Number.NaN, 1)} completions/1k, ${fmt(r!.extra['switchesPerJob'] ?? Number.NaN, 2)} context switches per job, shares ${fmt(r!.extra['shareMinPct'] ?? Number.NaN)}–${fmt(r!.extra['shareMaxPct'] ?? Number.NaN)} %` : ''}`;
       console.log(`[${rep}/${reps}] ${t.id.padEnd(44)} ${shown}`);
       if (!run.ok && run.error) console.error(run.error);

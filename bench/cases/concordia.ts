@@ -21,6 +21,7 @@ import {
   latencyResult,
   Meter,
   MYSQL_URL,
+  percentile,
   PgWork,
   PG_URL,
   pgPool,
@@ -287,7 +288,32 @@ async function latency(spec: CaseSpec, s: Setup, table: string): Promise<CaseRes
       if (t !== undefined) delays.push(now - t);
     },
   });
+  // Where the time goes, per probe: when the worker's LISTEN connection got the NOTIFY, and the
+  // claim that took the job (issued, returned). Both hooks sit below the worker, in the adapter
+  // and the backend, and only record a clock reading.
+  const notifiedAt: number[] = [];
+  const listen = s.adapter.listen?.bind(s.adapter);
+  if (listen) {
+    s.adapter.listen = (channel, onNotification, onError) =>
+      listen(channel, (payload) => {
+        notifiedAt.push(performance.now());
+        onNotification(payload);
+      }, onError);
+  }
+  const claims = new Map<number, { issued: number; returned: number }>();
   const jobs = createJobs({ adapter: s.adapter, jobs: [probe], table, ...clientOptions(spec) }) as Jobs<unknown>;
+  const backend = jobs.backend;
+  const claim = backend.claim.bind(backend);
+  backend.claim = async (db, p) => {
+    const issued = performance.now();
+    const got = await claim(db, p);
+    const returned = performance.now();
+    for (const j of got) {
+      const args = (typeof j.args === 'string' ? JSON.parse(j.args) : j.args) as { i: number };
+      claims.set(args.i, { issued, returned });
+    }
+    return got;
+  };
   const worker = await jobs.work(workOptions(spec));
   const meter = new Meter();
   meter.start();
@@ -311,5 +337,39 @@ async function latency(spec: CaseSpec, s: Setup, table: string): Promise<CaseRes
   while (delays.length < spec.n && performance.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const m = meter.stop();
   await worker.stop();
-  return latencyResult(delays, m, spec.n, commits, fromReturn(startedAt, returnedAt));
+  const result = latencyResult(delays, m, spec.n, commits, fromReturn(startedAt, returnedAt));
+  result.extra = { ...result.extra, ...latencyParts(committedAt, notifiedAt, claims, startedAt) };
+  return result;
+}
+
+/**
+ * The parts of each probe's latency, from COMMIT issued: to the NOTIFY reaching the worker's
+ * LISTEN connection (`notify`), from there to the worker issuing its claim (`react`), the claim's
+ * round trip (`claim`), and from its return to the handler starting (`dispatch`). p50 and p99 of
+ * each, over the probes where every stamp is known (a probe found by a poll has no NOTIFY).
+ */
+function latencyParts(
+  committedAt: ReadonlyMap<number, number>,
+  notifiedAt: readonly number[],
+  claims: ReadonlyMap<number, { issued: number; returned: number }>,
+  startedAt: ReadonlyMap<number, number>,
+): Record<string, number> {
+  const parts: Record<'notify' | 'react' | 'claim' | 'dispatch', number[]> = { notify: [], react: [], claim: [], dispatch: [] };
+  for (const [i, issued] of committedAt) {
+    const c = claims.get(i);
+    const started = startedAt.get(i);
+    const notified = notifiedAt.find((t) => t >= issued);
+    if (!c || started === undefined || notified === undefined || notified > c.issued) continue;
+    parts.notify.push(notified - issued);
+    parts.react.push(c.issued - notified);
+    parts.claim.push(c.returned - c.issued);
+    parts.dispatch.push(started - c.returned);
+  }
+  const out: Record<string, number> = { partsCounted: parts.notify.length };
+  for (const [k, v] of Object.entries(parts)) {
+    const sorted = [...v].sort((a, b) => a - b);
+    out[`${k}P50`] = percentile(sorted, 50);
+    out[`${k}P99`] = percentile(sorted, 99);
+  }
+  return out;
 }
