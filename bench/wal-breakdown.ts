@@ -122,10 +122,15 @@ async function concordia(c: pg.Client, inspect: pg.Client, out: Phase[]): Promis
   try {
     const noop = defineJob('noop', { handler: (_args: { i: number }) => {} });
     const jobs = createJobs({ adapter: pgAdapter(pool), jobs: [noop], table });
+    const pid = [await backendPid(pool)];
+    const i0 = await flushedLsn(c);
+    const it0 = ticks(pid);
     for (let i = 0; i < N; i += 1000) await jobs.enqueueManyAutocommit(Array.from({ length: 1000 }, (_, k) => noop({ i: i + k })));
+    const it1 = ticks(pid);
+    const i1 = await flushedLsn(c);
+    out.push(await walBetween(inspect, 'Concordia enqueueMany, 1,000 per statement', i0, i1, N, it1 - it0));
     const dialect = jobs.backend;
     const db = jobs.dispatcherDb();
-    const pid = [await backendPid(pool)];
     const claimed = [];
     const a = await flushedLsn(c);
     const t0 = ticks(pid);
