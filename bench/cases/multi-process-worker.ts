@@ -40,6 +40,8 @@ export interface ClaimWork {
   statements: number;
   /** Times this process gave up the CPU: waiting for I/O (voluntary), or preempted (involuntary). */
   switches: number;
+  /** The kernel's part of this process's CPU (ms): system calls, page faults, scheduling. */
+  systemMs: number;
 }
 
 /** This process's context switches so far, voluntary and involuntary together (Linux; 0 elsewhere). */
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
   if (config.prefetch !== undefined) options.prefetch = config.prefetch;
   const worker = jobs.createWorker(options);
   // Count the dispatcher's claims and completions at the backend, below the worker.
-  const work: ClaimWork = { claims: 0, emptyClaims: 0, claimed: 0, completions: 0, statements: Number.NaN, switches: 0 };
+  const work: ClaimWork = { claims: 0, emptyClaims: 0, claimed: 0, completions: 0, statements: Number.NaN, switches: 0, systemMs: 0 };
   let counting = false;
   const backend = jobs.backend;
   const claim = backend.claim.bind(backend);
@@ -141,6 +143,7 @@ async function main(): Promise<void> {
       const cpu = process.cpuUsage(cpu0 ?? undefined);
       counting = false;
       work.switches += contextSwitches();
+      work.systemMs = cpu.system / 1000;
       if (config.adapter === 'pg') work.statements = pgStatementCount() - statements0;
       clearInterval(progress);
       worker

@@ -184,6 +184,7 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
       jobsPerClaim: sum('claimed') / Math.max(1, sum('claims') - sum('emptyClaims')),
       completionsPer1k: (sum('completions') / done) * 1000,
       switchesPerJob: sum('switches') / done,
+      clientSystemMsPer1k: (sum('systemMs') / done) * 1000,
       ...(walCost.walBytesPerJob === undefined ? {} : { walBytesPerJob: walCost.walBytesPerJob, statementsPer1k: (sum('statements') / done) * 1000 }),
     };
     return rateResult(spec.n, done, { ...m, cpuMs }, { processes, allStartedMs, shareMinPct: Math.min(...shares), shareMaxPct: Math.max(...shares), ...work });
