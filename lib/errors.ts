@@ -171,3 +171,17 @@ export class DurabilityError extends ConcordiaError {
     this.risks = risks;
   }
 }
+
+/**
+ * An enqueue would take the caller's transaction past what its store accepts in one transaction
+ * (DynamoDB: 100 actions, 4 MB per `TransactWriteItems`). Checked before anything is added, so
+ * the caller's transaction (their list of items) is left exactly as it was.
+ */
+export class TransactionTooLargeError extends ConcordiaError {
+  /** The store's limit that would be passed, e.g. `100 actions`. */
+  readonly limit: string;
+  constructor(message: string, limit: string) {
+    super('TRANSACTION_TOO_LARGE', message);
+    this.limit = limit;
+  }
+}

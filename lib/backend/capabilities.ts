@@ -35,4 +35,11 @@ export interface BackendCapabilities {
    * Either way they are opaque strings to the engine.
    */
   readonly ids: 'store' | 'client';
+  /**
+   * The most writes one of the caller's transactions can hold, where the store limits it
+   * (DynamoDB: 100 actions per `TransactWriteItems`); absent where a transaction takes any number.
+   * A job takes one write, a unique job two. Past it, an enqueue is refused with
+   * `TransactionTooLargeError` before anything is added.
+   */
+  readonly maxTransactionWrites?: number;
 }
