@@ -113,7 +113,7 @@ export async function claimJobs(ops: DynamoOps, cfg: ClaimConfig, p: ClaimParams
 async function takeOne(ops: DynamoOps, cfg: ClaimConfig, rs: string, p: ClaimParams, now: number, token: string): Promise<ClaimedJob | null> {
   const id = rs.slice(21);
   const t = transition({ id, queue: '', priority: 0, runAt: now }, 'running', cfg.shards, now, {}, {
-    set: ['at = at + :one', 'aa = :now', 'lt = :tok', 'lb = :worker', 'le = :le', 'lp = :lp'],
+    set: ['tn = tn + :one', 'aa = :now', 'lt = :tok', 'lb = :worker', 'le = :le', 'lp = :lp'],
   });
   const values: Item = { ...t.values, ':one': N(1), ':now': N(now), ':tok': S(token), ':worker': S(p.workerId), ':le': N(now + p.leaseMs), ':lp': S(String(shardOf(id, cfg.shards))), ':avail': S('available') };
   const item = await ops.update(`j#${id}`, t.expression, 'st = :avail AND attribute_exists(rp)', values);

@@ -56,7 +56,7 @@ export async function failFence(ops: DynamoOps, shards: number, p: FailParams): 
     set.push('ra = :ra');
     values[':ra'] = N(runAt);
     if (p.refundAttempt) {
-      set.push('at = at - :one');
+      set.push('tn = tn - :one');
       values[':one'] = N(1);
     }
   }
@@ -75,7 +75,7 @@ export async function releaseFences(ops: DynamoOps, shards: number, fences: read
       const j = await readJob(ops, f.id);
       if (!j || j.state !== 'running' || j.leaseToken !== f.token) return;
       // run_at stays: the job keeps its place in the claim order.
-      const t = transition(j, 'available', shards, now, { ...fenceValues(f), ':one': N(1) }, { set: ['at = at - :one'] });
+      const t = transition(j, 'available', shards, now, { ...fenceValues(f), ':one': N(1) }, { set: ['tn = tn - :one'] });
       if (await ops.update(`j#${f.id}`, t.expression, FENCE, t.values)) n++;
     }),
   );
@@ -157,7 +157,7 @@ export async function moveFrom(ops: DynamoOps, shards: number, j: JobItem, to: J
 export async function retryJob(ops: DynamoOps, shards: number, j: JobItem, now: number): Promise<boolean> {
   const remove = ['fa', 'fp', 'lp', 'le'];
   if (j.uniqueKey !== null && (j.uniqueStates === null || (j.uniqueStates & STATE_BITS[j.state]) === 0)) remove.push('uk');
-  const t = transition(j, 'available', shards, now, { ':from': S(j.state), ':zero': N(0), ':ra': N(now) }, { runAt: now, set: ['at = :zero', 'ra = :ra'], remove });
+  const t = transition(j, 'available', shards, now, { ':from': S(j.state), ':zero': N(0), ':ra': N(now) }, { runAt: now, set: ['tn = :zero', 'ra = :ra'], remove });
   return (await ops.update(`j#${j.id}`, t.expression, 'st = :from', t.values)) !== null;
 }
 

@@ -10,7 +10,7 @@
  * | a    | args (JSON text)   | lb   | locked by (worker id)        |
  * | st   | state              | le   | lease expires at (ms)        |
  * | p    | priority           | er   | errors (list of JSON texts)  |
- * | at   | attempt            | md   | metadata (JSON text)         |
+ * | tn   | attempt            | md   | metadata (JSON text)         |
  * | ma   | max attempts       | uk   | unique key                   |
  * | ra   | run at (ms)        | us   | unique states (bit mask)     |
  * | ca   | created at (ms)    |      |                              |
@@ -64,7 +64,7 @@ export function decodeJob(item: Item): JobItem {
     args: item['a']?.S ?? '{}',
     state: (item['st']?.S ?? 'available') as JobState,
     priority: num(item['p']) ?? 0,
-    attempt: num(item['at']) ?? 0,
+    attempt: num(item['tn']) ?? 0,
     maxAttempts: num(item['ma']) ?? 1,
     runAt: num(item['ra']) ?? 0,
     createdAt: num(item['ca']) ?? 0,
@@ -129,7 +129,7 @@ export function newJobItem(id: string, r: InsertRow, now: number, shards: number
     a: S(r.argsJson),
     st: S('available'),
     p: N(r.priority),
-    at: N(0),
+    tn: N(0),
     ma: N(r.maxAttempts),
     ra: N(runAt),
     ca: N(now),
