@@ -58,6 +58,7 @@ export class DynamoBackend implements Backend<DynamoSession> {
   readonly #reservationMs: number;
   readonly #inspection: DynamoInspection;
   #turn = 0;
+  readonly #promoted = new Map<string, number>();
 
   constructor(table: string, options: DynamoBackendOptions = {}) {
     this.table = table;
@@ -124,7 +125,7 @@ export class DynamoBackend implements Backend<DynamoSession> {
 
   claim(db: DispatcherDb, p: ClaimParams): Promise<ClaimedJob[]> {
     this.#turn = (this.#turn + 1) % this.shards;
-    return claimJobs(this.ops(db.autocommit), { shards: this.shards, fanout: this.#fanout }, p, this.#turn);
+    return claimJobs(this.ops(db.autocommit), { shards: this.shards, fanout: this.#fanout, promoted: this.#promoted }, p, this.#turn);
   }
 
   complete(db: DispatcherDb, fences: readonly Fence[], now: Date | null): Promise<Set<string>> {

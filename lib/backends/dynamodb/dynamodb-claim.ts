@@ -26,7 +26,16 @@ import { INDEX, msText, PAUSED_PK, shardOf } from './table-definition.ts';
 export interface ClaimConfig {
   shards: number;
   fanout: number;
+  /** When (claim time) each queue's due scheduled jobs were last promoted by this process. */
+  promoted: Map<string, number>;
 }
+
+/**
+ * A queue's `sched` partitions are read at most this often (by the claims' clock) per process:
+ * an idle poll then costs the pause read and one query per shard, and a scheduled job starts at
+ * most this late. A clock that moves backwards (or jumps ahead) promotes at once.
+ */
+export const PROMOTE_EVERY_MS = 250;
 
 /** The queues paused now (a strongly consistent read of the pause marker). */
 export async function pausedSet(ops: DynamoOps): Promise<Set<string>> {
@@ -77,7 +86,12 @@ export async function claimJobs(ops: DynamoOps, cfg: ClaimConfig, p: ClaimParams
   if (queues.length === 0) return [];
   const now = (p.now ?? new Date()).getTime();
   const shards = shardsToRead(cfg, turn);
-  await Promise.all(queues.map((q) => promote(ops, cfg, q, shards, p.limit, now)));
+  const stale = queues.filter((q) => {
+    const last = cfg.promoted.get(q);
+    return last === undefined || now < last || now - last >= PROMOTE_EVERY_MS;
+  });
+  for (const q of stale) cfg.promoted.set(q, now);
+  await Promise.all(stale.map((q) => promote(ops, cfg, q, shards, p.limit, now)));
   const reads = await Promise.all(
     queues.flatMap((q) =>
       shards.map((shard) =>

@@ -23,15 +23,46 @@ export async function readJob(ops: DynamoOps, id: string): Promise<JobItem | nul
   return item ? decodeJob(item) : null;
 }
 
+/**
+ * Runs `fn` on each item, at most `limit` at a time: a batch of a thousand fences would
+ * otherwise open a thousand requests at once and wait on the client's socket pool.
+ */
+export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** Requests a batch of fenced writes keeps in flight. */
+export const FENCE_LANES = 16;
+
+/**
+ * Marks each fenced job completed. A write that fails without an answer (a lost connection, a
+ * throttle after the SDK's own retries) is tried again here, and a retry whose condition fails
+ * counts as done when the job is completed under this very token: the earlier try committed.
+ * So one flaky request never fails the whole batch (whose other jobs would then run again).
+ */
 export async function completeFences(ops: DynamoOps, shards: number, fences: readonly Fence[], now: number): Promise<Set<string>> {
   const done = new Set<string>();
-  await Promise.all(
-    fences.map(async (f) => {
-      // Only the id is needed to move a finished job's index attributes.
-      const t = transition({ id: f.id, queue: '', priority: 0, runAt: 0 }, 'completed', shards, now, fenceValues(f));
-      if (await ops.update(`j#${f.id}`, t.expression, FENCE, t.values)) done.add(f.id);
-    }),
-  );
+  await eachLimited(fences, FENCE_LANES, async (f) => {
+    // Only the id is needed to move a finished job's index attributes.
+    const t = transition({ id: f.id, queue: '', priority: 0, runAt: 0 }, 'completed', shards, now, fenceValues(f));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (await ops.update(`j#${f.id}`, t.expression, FENCE, t.values)) done.add(f.id);
+        else if (attempt > 1) {
+          const j = await readJob(ops, f.id);
+          if (j?.state === 'completed' && j.leaseToken === f.token) done.add(f.id);
+        }
+        return;
+      } catch (error) {
+        if (attempt >= 3) throw error;
+        await new Promise((r) => setTimeout(r, 50 * attempt));
+      }
+    }
+  });
   return done;
 }
 
@@ -70,25 +101,21 @@ export async function failFence(ops: DynamoOps, shards: number, p: FailParams): 
 
 export async function releaseFences(ops: DynamoOps, shards: number, fences: readonly Fence[], now: number): Promise<number> {
   let n = 0;
-  await Promise.all(
-    fences.map(async (f) => {
-      const j = await readJob(ops, f.id);
-      if (!j || j.state !== 'running' || j.leaseToken !== f.token) return;
-      // run_at stays: the job keeps its place in the claim order.
-      const t = transition(j, 'available', shards, now, { ...fenceValues(f), ':one': N(1) }, { set: ['tn = tn - :one'] });
-      if (await ops.update(`j#${f.id}`, t.expression, FENCE, t.values)) n++;
-    }),
-  );
+  await eachLimited(fences, FENCE_LANES, async (f) => {
+    const j = await readJob(ops, f.id);
+    if (!j || j.state !== 'running' || j.leaseToken !== f.token) return;
+    // run_at stays: the job keeps its place in the claim order.
+    const t = transition(j, 'available', shards, now, { ...fenceValues(f), ':one': N(1) }, { set: ['tn = tn - :one'] });
+    if (await ops.update(`j#${f.id}`, t.expression, FENCE, t.values)) n++;
+  });
   return n;
 }
 
 export async function extendFences(ops: DynamoOps, fences: readonly Fence[], leaseMs: number, now: number): Promise<Set<string>> {
   const held = new Set<string>();
-  await Promise.all(
-    fences.map(async (f) => {
-      if (await ops.update(`j#${f.id}`, 'SET le = :le', FENCE, { ...fenceValues(f), ':le': N(now + leaseMs) })) held.add(f.id);
-    }),
-  );
+  await eachLimited(fences, FENCE_LANES, async (f) => {
+    if (await ops.update(`j#${f.id}`, 'SET le = :le', FENCE, { ...fenceValues(f), ':le': N(now + leaseMs) })) held.add(f.id);
+  });
   return held;
 }
 
