@@ -37,6 +37,9 @@ export interface ClaimConfig {
  */
 export const PROMOTE_EVERY_MS = 250;
 
+/** Conditional writes one claim keeps in flight. */
+const CLAIM_LANES = 16;
+
 /** The queues paused now (a strongly consistent read of the pause marker). */
 export async function pausedSet(ops: DynamoOps): Promise<Set<string>> {
   const item = await ops.get(PAUSED_PK, true);
@@ -81,6 +84,10 @@ async function promote(ops: DynamoOps, cfg: ClaimConfig, queue: string, shards: 
  */
 export async function claimJobs(ops: DynamoOps, cfg: ClaimConfig, p: ClaimParams, turn: number): Promise<ClaimedJob[]> {
   if (p.limit <= 0 || p.queues.length === 0) return [];
+  // Every lease of this claim runs from `now`: a claim that takes long (many lost races on a
+  // busy queue, a slow store) stops taking jobs after a tenth of the lease, so each job it
+  // hands out still has most of its lease ahead.
+  const deadline = performance.now() + p.leaseMs / 10;
   const paused = await pausedSet(ops);
   const queues = [...new Set(p.queues)].filter((q) => !paused.has(q));
   if (queues.length === 0) return [];
@@ -110,16 +117,22 @@ export async function claimJobs(ops: DynamoOps, cfg: ClaimConfig, p: ClaimParams
   const claimed: { rank: number; job: ClaimedJob }[] = [];
   const base = randomUUID();
   let next = 0;
-  let n = 0;
-  // Take candidates in order, as many at once as are still wanted; lost races make room for the next ones.
-  while (claimed.length < p.limit && next < candidates.length) {
-    const batch = candidates.slice(next, next + (p.limit - claimed.length));
-    const start = next;
-    next += batch.length;
-    const won = await Promise.all(batch.map((rs, i) => takeOne(ops, cfg, rs, p, now, `${base}.${n + i}`).then((job) => (job ? { rank: start + i, job } : null))));
-    n += batch.length;
-    for (const w of won) if (w) claimed.push(w);
-  }
+  let inFlight = 0;
+  // Candidates in order, a few lanes at a time, never more in flight than are still wanted:
+  // a lost race makes room for the next candidate, and a claim never takes more than `limit`.
+  const lane = async (): Promise<void> => {
+    while (claimed.length + inFlight < p.limit && next < candidates.length && performance.now() < deadline) {
+      const rank = next++;
+      inFlight++;
+      try {
+        const job = await takeOne(ops, cfg, candidates[rank]!, p, now, `${base}.${rank}`);
+        if (job) claimed.push({ rank, job });
+      } finally {
+        inFlight--;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CLAIM_LANES, p.limit) }, lane));
   return claimed.sort((a, b) => a.rank - b.rank).map((c) => c.job);
 }
 

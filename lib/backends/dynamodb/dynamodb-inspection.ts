@@ -11,7 +11,6 @@
  *
  * @internal
  */
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DispatcherAccess, JobCount, ListedJob, ListJobsFilter } from '../../backend/backend.ts';
 import {
   ACTION_STATES,
@@ -50,7 +49,7 @@ import { isUuidV7 } from '../../job-id.ts';
 import type { JobState } from '../../job.ts';
 import { moveFrom, readJob, retryJob } from './dynamodb-finish.ts';
 import type { DynamoOps } from './dynamodb-ops.ts';
-import type { DynamoSession } from './dynamodb-session.ts';
+import { fromDocument, type DynamoSession } from './dynamodb-session.ts';
 import { decodeJob, liveUniqueKey, N, parsedErrors, S, transition, type Item, type JobItem } from './item-codec.ts';
 import { StateWalk, type StateEntry } from './state-walk.ts';
 import { INDEX, PAUSED_PK } from './table-definition.ts';
@@ -334,7 +333,7 @@ function pendingJobs(s: DynamoSession): JobItem[] {
   for (const entry of s.items) {
     const put = (entry as { Put?: { Item?: Record<string, unknown> } }).Put?.Item;
     if (!put) continue;
-    const item = (s.shape === 'document' ? marshall(put, { removeUndefinedValues: true }) : put) as Item;
+    const item = (s.shape === 'document' ? fromDocument(put) : put) as Item;
     if (typeof item['pk']?.S === 'string' && item['pk'].S.startsWith('j#')) out.push(decodeJob(item));
   }
   return out;

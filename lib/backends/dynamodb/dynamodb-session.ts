@@ -6,7 +6,6 @@
  * @internal Not semver-stable.
  */
 import type { AttributeValue, DynamoDBClient, TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { InvalidArgsError, TransactionTooLargeError } from '../../errors.ts';
 
 /** DynamoDB's limits on one `TransactWriteItems` request and one item. */
@@ -86,14 +85,48 @@ function entryBytes(entry: unknown): number {
   }
 }
 
+/**
+ * An attribute value as lib-dynamodb's document client writes it (plain strings, numbers and
+ * lists: all the backend's items hold). Written here so `@aws-sdk/util-dynamodb` is not needed.
+ */
+export function toDocumentValue(v: AttributeValue): unknown {
+  if (v.S !== undefined) return v.S;
+  if (v.N !== undefined) return Number(v.N);
+  if (v.L !== undefined) return v.L.map(toDocumentValue);
+  if (v.SS !== undefined) return new Set(v.SS);
+  if (v.BOOL !== undefined) return v.BOOL;
+  if (v.NULL !== undefined) return null;
+  if (v.M !== undefined) return toDocument(v.M);
+  return undefined;
+}
+
+export function toDocument(item: Record<string, AttributeValue>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, toDocumentValue(v)]));
+}
+
+/** The reverse of {@link toDocumentValue}, for reading back the jobs in a document-shaped list. */
+export function fromDocumentValue(v: unknown): AttributeValue {
+  if (typeof v === 'string') return { S: v };
+  if (typeof v === 'number') return { N: String(v) };
+  if (typeof v === 'boolean') return { BOOL: v };
+  if (v === null || v === undefined) return { NULL: true };
+  if (Array.isArray(v)) return { L: v.map(fromDocumentValue) };
+  if (v instanceof Set) return { SS: [...(v as Set<string>)] };
+  return { M: fromDocument(v as Record<string, unknown>) };
+}
+
+export function fromDocument(item: Record<string, unknown>): Record<string, AttributeValue> {
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, fromDocumentValue(v)]));
+}
+
 /** The item in the user's shape. */
 function shaped(entry: TransactWriteItem, shape: DynamoItemShape): unknown {
   if (shape === 'attribute') return entry;
   const convert = (op: { Item?: Record<string, AttributeValue> | undefined; Key?: Record<string, AttributeValue> | undefined; ExpressionAttributeValues?: Record<string, AttributeValue> | undefined }) => ({
     ...op,
-    ...(op.Item && { Item: unmarshall(op.Item) }),
-    ...(op.Key && { Key: unmarshall(op.Key) }),
-    ...(op.ExpressionAttributeValues && { ExpressionAttributeValues: unmarshall(op.ExpressionAttributeValues) }),
+    ...(op.Item && { Item: toDocument(op.Item) }),
+    ...(op.Key && { Key: toDocument(op.Key) }),
+    ...(op.ExpressionAttributeValues && { ExpressionAttributeValues: toDocument(op.ExpressionAttributeValues) }),
   });
   if (entry.Put) return { Put: convert(entry.Put) };
   if (entry.Update) return { Update: convert(entry.Update) };

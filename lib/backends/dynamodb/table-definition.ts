@@ -33,7 +33,7 @@ export const INDEX = { ready: 'ready', sched: 'sched', lease: 'lease', state: 's
 /** Default number of shards of every index partition (see docs: how many a throughput needs). */
 export const DEFAULT_SHARDS = 4;
 /** The most shards a table may declare: a claim may read one partition per shard and queue. */
-export const MAX_SHARDS = 256;
+export const MAX_SHARDS = 1024;
 
 /** Priority (−1000…1000) as 4 digits that sort as text: lower first. */
 export function priorityText(priority: number): string {
