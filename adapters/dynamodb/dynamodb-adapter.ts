@@ -23,6 +23,7 @@ import { releaseReservation } from '../../lib/backends/dynamodb/dynamodb-unique.
 import { NotInTransactionError } from '../../lib/errors.ts';
 
 export type { DynamoSession, DynamoItemShape } from '../../lib/backends/dynamodb/dynamodb-session.ts';
+export type { DynamoBackendOptions } from '../../lib/backends/dynamodb/dynamodb-backend.ts';
 export { dynamodbTableDefinition } from '../../lib/backends/dynamodb/table-definition.ts';
 export { MAX_TRANSACTION_ACTIONS } from '../../lib/backends/dynamodb/dynamodb-session.ts';
 

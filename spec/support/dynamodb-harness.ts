@@ -10,26 +10,31 @@ import { DynamoBackend } from '../../lib/backends/dynamodb/dynamodb-backend.ts';
 import { decodeJob, parsedErrors } from '../../lib/backends/dynamodb/item-codec.ts';
 import type { Adapter } from '../../lib/backend/adapter.ts';
 import type { Harness, JobRowView } from './harness.ts';
-
-/** The endpoint of DynamoDB Local: the shared emulator's, or the environment's. */
-export function dynamodbEndpoint(): string {
-  return process.env['CONCORDIA_DYNAMODB_ENDPOINT'] ?? 'http://127.0.0.1:18000';
-}
+import { dynamodbEndpoint } from './emulator-endpoints.ts';
 
 /** A client of DynamoDB Local (any credentials are accepted). */
 export function localClient(endpoint = dynamodbEndpoint()): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 5 });
 }
 
-/** Whether DynamoDB Local answers. Under CI it must. */
+/**
+ * Whether DynamoDB Local is there: the run's emulator (globalSetup) or CONCORDIA_DYNAMODB_ENDPOINT.
+ * Under CI it must be (globalSetup has already failed the run otherwise).
+ */
 export async function dynamodbReachable(): Promise<boolean> {
-  const probe = localClient();
+  const endpoint = dynamodbEndpoint();
+  if (endpoint === '') {
+    if (process.env['CI']) throw new Error('DynamoDB Local is not available in CI: every store must run there.');
+    console.warn('\n!!! DynamoDB Local is not available; its tests are SKIPPED. Set CONCORDIA_DYNAMODB_ENDPOINT.\n');
+    return false;
+  }
+  const probe = localClient(endpoint);
   try {
     await probe.send(new ListTablesCommand({ Limit: 1 }));
     return true;
   } catch (error) {
     if (process.env['CI']) throw new Error(`DynamoDB Local is not reachable in CI (${String(error)}).`, { cause: error });
-    console.warn(`\n!!! DynamoDB Local is not reachable (${String(error)}); its tests are SKIPPED. Set CONCORDIA_DYNAMODB_ENDPOINT.\n`);
+    console.warn(`\n!!! DynamoDB Local is not reachable at ${endpoint} (${String(error)}); its tests are SKIPPED.\n`);
     return false;
   } finally {
     probe.destroy();
