@@ -7,12 +7,15 @@
 import { existsSync } from 'node:fs';
 import type { Adapter } from '../../lib/sql/executor.ts';
 import { CliError, EXIT, usage } from './exit-codes.ts';
+import { connectDynamodb, isDynamodbUrl } from './connect-dynamodb.ts';
 
 /** An adapter on its own connection pool, and how to close it. */
 export interface Connection {
   adapter: Adapter<unknown>;
   /** The URL with any password masked, for messages. */
   display: string;
+  /** The jobs table the URL names (`dynamodb://…?table=`), used when `--table` is not given. */
+  table?: string;
   close(): Promise<void>;
 }
 
@@ -31,7 +34,7 @@ async function load<T>(name: string, importer: () => Promise<T>): Promise<T> {
 /**
  * Opens a connection for `url`: `postgres://` / `postgresql://` via pg, `mysql://` /
  * `mariadb://` via mysql2, `redis://` / `rediss://` via ioredis (`--table` names the key
- * prefix), anything else (optionally `sqlite:` / `file:` prefixed) as a SQLite
+ * prefix), `dynamodb://host:port?region=…&table=…` (connect-dynamodb.ts), anything else (optionally `sqlite:` / `file:` prefixed) as a SQLite
  * file via better-sqlite3. The SQLite file must exist: a typo must not create an empty database.
  */
 export async function connect(url: string | undefined): Promise<Connection> {
@@ -60,8 +63,9 @@ export async function connect(url: string | undefined): Promise<Connection> {
     // An operator's command is not a worker: persistence warnings are the worker's to log.
     return { adapter: ioredisAdapter(redis, { durability: 'ignore' }) as unknown as Adapter<unknown>, display: mask(url), close: async () => void (await redis.quit().catch(() => redis.disconnect())) };
   }
+  if (isDynamodbUrl(url)) return connectDynamodb(url);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^(sqlite|file):/i.test(url)) {
-    throw usage(`Unsupported database URL scheme in ${mask(url)}: use postgres://, mysql:// (MariaDB), redis:// (rediss:// with TLS) or a SQLite file path.`);
+    throw usage(`Unsupported database URL scheme in ${mask(url)}: use postgres://, mysql:// (MariaDB), redis:// (rediss:// with TLS), dynamodb://host:port?region=…&table=… or a SQLite file path.`);
   }
   const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
   if (!existsSync(path)) throw new CliError('DATABASE', EXIT.database, `SQLite file not found: ${path}`);

@@ -47,8 +47,8 @@ Commands:
                          other than loopback (e.g. 0.0.0.0) is refused unless the token is set.
 
 Options:
-  --url URL     postgres://…, mysql://… (MariaDB), redis://… (rediss:// for TLS) or a SQLite
-                file path. Default: $DATABASE_URL.
+  --url URL     postgres://…, mysql://… (MariaDB), redis://… (rediss:// for TLS),
+                dynamodb://host:port?region=…&table=… or a SQLite file path. Default: $DATABASE_URL.
   --table name  The jobs table (on Redis: the key prefix name). Default: concordia_jobs.
   --json        Machine-readable output (errors too, on stdout).
   -h, --help    This help.
@@ -141,7 +141,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       if (v.table !== undefined) assertTableName(v.table);
       const conn = await connect(settings.url ?? io.env['DATABASE_URL']);
       try {
-        await dashboardCommand(conn, settings, v.table, { out: io.out, err: io.err, json });
+        await dashboardCommand(conn, settings, v.table ?? conn.table, { out: io.out, err: io.err, json });
         return EXIT.ok;
       } finally {
         await conn.close().catch(() => {});
@@ -156,7 +156,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const pruneOptions = command === 'prune' ? checkPruneOptions({ state: v.state, olderThan: v['older-than'], batchSize: v['batch-size'] }) : null;
     const conn = await connect(v.url ?? io.env['DATABASE_URL']);
     try {
-      const jobs = createJobs({ adapter: conn.adapter, ...(v.table !== undefined && { table: v.table }) });
+      const table = v.table ?? conn.table;
+      const jobs = createJobs({ adapter: conn.adapter, ...(table !== undefined && { table }) });
       if (command === 'status') {
         const report = await statusCommand(jobs);
         io.out(json ? `${JSON.stringify(report)}\n` : formatStatus(report));
