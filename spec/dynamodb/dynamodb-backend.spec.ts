@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamodbAdapter, dynamodbTableDefinition, MAX_TRANSACTION_ACTIONS } from '../../adapters/dynamodb/dynamodb-adapter.ts';
 import { createJobs, defineJob, InvalidArgsError, SchemaMismatchError, TransactionTooLargeError, type Jobs } from '../../lib/index.ts';
 import { shardOf } from '../../lib/backends/dynamodb/table-definition.ts';
+import { assertEnqueued, assertNotEnqueued, drainQueue, listEnqueued } from '../../lib/testing/index.ts';
 import { createJobsTable, dynamodbReachable, localClient } from '../support/dynamodb-harness.ts';
 
 const available = await dynamodbReachable();
@@ -130,6 +131,18 @@ describe.skipIf(!available)('dynamodb backend', () => {
     await doc.send(new TransactWriteCommand({ TransactItems: items }));
     const [row] = await docJobs.backend.listJobs(docAdapter.autocommit(), { queue: 'doc' });
     expect(row).toMatchObject({ id, args: { via: 'document' }, state: 'available' });
+  });
+
+  it('testing helpers: a list sees its own jobs before it is sent; drainQueue runs them after', async () => {
+    const items: TransactWriteItem[] = [order(800)];
+    const id = await jobs.enqueue(items, item({ helper: true }), { queue: 'helpers' });
+    await assertEnqueued(jobs, item, { tx: items, args: { helper: true } });
+    await assertNotEnqueued(jobs, item, { queue: 'helpers' }); // not sent yet: nobody else sees it
+    await dynamo.transact(items);
+    expect((await listEnqueued(jobs, { queue: 'helpers' })).map((j) => [j.id, j.state])).toEqual([[id, 'available']]);
+    const drained = await drainQueue(jobs, { queues: ['helpers'] });
+    expect(drained.completed).toBe(1);
+    expect((await listEnqueued(jobs, { queue: 'helpers' }))[0]?.state).toBe('completed');
   });
 
   it('verify names the table definition when the table or an index is missing', async () => {
