@@ -170,6 +170,18 @@ export function buildCases(quick: boolean, drainN?: number, dashboardRows?: numb
     }
   }
 
+  // DynamoDB, on DynamoDB Local when one is given (BENCH_DYNAMODB_ENDPOINT): the emulator's speed
+  // is not the service's; the requests per job the cases report are what carries over.
+  if (process.env['BENCH_DYNAMODB_ENDPOINT'] || process.env['CONCORDIA_DYNAMODB_ENDPOINT']) {
+    const n = quick ? 500 : 5_000;
+    const ddb = { db: 'dynamodb' as const, capSeconds: quick ? 20 : 60 };
+    out.push({ ...ddb, scenario: 'drain', impl: 'concordia-dynamodb', id: 'drain/concordia-dynamodb/default', label: 'Concordia on DynamoDB Local, defaults (concurrency 10)', n, opts: {} });
+    out.push({ ...ddb, scenario: 'drain', impl: 'concordia-dynamodb', id: 'drain/concordia-dynamodb/c100', label: 'Concordia on DynamoDB Local, concurrency 100', n, opts: { concurrency: 100 } });
+    out.push({ ...ddb, scenario: 'drain', impl: 'raw-dynamodb', id: 'drain/raw-dynamodb/10x100', label: 'Raw loop on DynamoDB Local (10 lanes × Query 100, two updates a job)', n, opts: { lanes: 10, batch: 100 } });
+    out.push({ ...ddb, scenario: 'enqueue', impl: 'concordia-dynamodb', id: 'enqueue/concordia-dynamodb/99-per-tx', label: 'DynamoDB Local: enqueueMany 99/TransactWriteItems (+1 own write)', n, opts: { batch: 99 } });
+    out.push({ ...ddb, scenario: 'enqueue', impl: 'concordia-dynamodb', id: 'enqueue/concordia-dynamodb/1-per-tx-c10', label: 'DynamoDB Local: 1 job/TransactWriteItems, 10 concurrent', n: quick ? 200 : 1000, opts: { batch: 1, concurrency: 10 } });
+  }
+
   // 4. Enqueue→start latency with an idle worker.
   const probes = quick ? 10 : 200;
   const lat = { scenario: 'latency' as const, db: 'postgres' as const, n: probes, capSeconds: quick ? 3 : 15 };

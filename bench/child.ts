@@ -34,6 +34,9 @@ async function main(): Promise<CaseResult> {
       return (await import('./cases/concordia-redis.ts')).run(spec);
     case 'raw-redis':
       return (await import('./cases/raw-redis.ts')).run(spec);
+    case 'concordia-dynamodb':
+    case 'raw-dynamodb':
+      return (await import('./cases/concordia-dynamodb.ts')).run(spec);
     default:
       throw new Error(`unknown impl ${String(spec.impl)}`);
   }
