@@ -4,7 +4,7 @@
  * spread of jobs over the index shards, document-shaped items for lib-dynamodb, and the table
  * check. On DynamoDB Local.
  */
-import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, type DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand, DescribeTableCommand, GetItemCommand, type DynamoDBClient, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamodbAdapter, dynamodbTableDefinition, MAX_TRANSACTION_ACTIONS } from '../../adapters/dynamodb/dynamodb-adapter.ts';
@@ -143,6 +143,18 @@ describe.skipIf(!available)('dynamodb backend', () => {
     const drained = await drainQueue(jobs, { queues: ['helpers'] });
     expect(drained.completed).toBe(1);
     expect((await listEnqueued(jobs, { queue: 'helpers' }))[0]?.state).toBe('completed');
+  });
+
+  it('retention deletes a pruned job\'s unique-key guard with it (guards do not pile up)', async () => {
+    const key = `prune:${table}`;
+    const first = await jobs.enqueueUniqueAutocommit(item({ p: 1 }, { queue: 'prune_guard' }), { unique: { key } });
+    expect(first.inserted).toBe(true);
+    expect(await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `u#${key}` } } }))).toHaveProperty('Item.jid.S', first.id);
+    expect((await drainQueue(jobs, { queues: ['prune_guard'] })).completed).toBe(1);
+    const pruned = await jobs.backend.prune(jobs.dispatcherDb(), { state: 'completed', olderThanMs: 0, limit: 1000, now: new Date(Date.now() + 60_000) });
+    expect(pruned).toBeGreaterThanOrEqual(1);
+    expect((await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: `u#${key}` } }, ConsistentRead: true }))).Item).toBeUndefined();
+    expect((await jobs.enqueueUniqueAutocommit(item({ p: 2 }, { queue: 'prune_guard' }), { unique: { key } })).inserted).toBe(true);
   });
 
   it('verify names the table definition when the table or an index is missing', async () => {

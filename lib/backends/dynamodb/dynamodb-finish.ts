@@ -149,7 +149,7 @@ export async function pruneFinished(ops: DynamoOps, shards: number, p: PrunePara
       { IndexName: INDEX.fin, KeyConditionExpression: 'fp = :fp AND fa < :cutoff', ExpressionAttributeValues: { ':fp': S(`${p.state}#${shard}`), ':cutoff': N(cutoff) } },
       p.limit - n,
     );
-    const deleted = await Promise.all(old.map((e) => ops.delete(e['pk']!.S!, 'st = :st AND fa < :cutoff', { ':st': S(p.state), ':cutoff': N(cutoff) })));
+    const deleted = await Promise.all(old.map((e) => ops.deleteJob(e['pk']!.S!.slice(2), 'st = :st AND fa < :cutoff', { ':st': S(p.state), ':cutoff': N(cutoff) })));
     n += deleted.filter(Boolean).length;
   }
   return n;

@@ -308,7 +308,7 @@ export class DynamoInspection {
         if (action === 'runNow' && !(j.runAt > t)) return false;
         switch (action) {
           case 'delete':
-            return ops.delete(`j#${j.id}`, 'st = :st', { ':st': S(j.state) });
+            return ops.deleteJob(j.id, 'st = :st', { ':st': S(j.state) });
           case 'retry':
             return retryJob(ops, this.shards, j, t);
           case 'cancel':

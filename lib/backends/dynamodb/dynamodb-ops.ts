@@ -111,6 +111,27 @@ export class DynamoOps {
   }
 
   /**
+   * Deletes a job item on `condition`, then the guard of its unique key if that guard still
+   * names it (a guard is otherwise kept forever: one per key ever used, cron slots included).
+   * False when the condition failed.
+   */
+  async deleteJob(id: string, condition: string, values: Item): Promise<boolean> {
+    let old: Item | undefined;
+    try {
+      const out = await this.client.send(
+        new DeleteItemCommand({ TableName: this.table, Key: { pk: { S: `j#${id}` } }, ConditionExpression: condition, ExpressionAttributeValues: values, ReturnValues: 'ALL_OLD' }),
+      );
+      old = out.Attributes;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+    const key = old?.['uk']?.S;
+    if (key !== undefined) await this.delete(`u#${key}`, 'g = :held AND jid = :id', { ':held': { S: 'held' }, ':id': { S: id } });
+    return true;
+  }
+
+  /**
    * Items of one index partition in sort order, up to `max` (all when null), read in pages.
    * Index reads are eventually consistent: callers confirm with a conditional write or a read
    * of the item.

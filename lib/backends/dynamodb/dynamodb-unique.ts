@@ -110,7 +110,14 @@ export async function insertUnique(ops: DynamoOps, cfg: UniqueConfig, s: DynamoS
     state!.reserved.push(row.uniqueKey);
     return { inserted: true, id };
   }
-  await s.client.send(new TransactWriteItemsCommand({ TransactItems: writes }));
+  try {
+    await s.client.send(new TransactWriteItemsCommand({ TransactItems: writes }));
+  } catch (error) {
+    // Not written (or not known to be): free the key now rather than at the reservation's expiry.
+    // If the write did commit, the guard is held and this conditional delete changes nothing.
+    await releaseReservation(ops, row.uniqueKey, token).catch(() => {});
+    throw error;
+  }
   return { inserted: true, id };
 }
 
