@@ -9,6 +9,7 @@ import { listEnqueued } from '../../lib/testing/index.ts';
 import { isReachable, quoteTable, tableParts, type Db } from '../support/databases.ts';
 import { redisReachable } from '../support/redis-harness.ts';
 import { dynamodbReachable } from '../support/dynamodb-harness.ts';
+import { firestoreReachable } from '../support/firestore-harness.ts';
 import type { Harness } from '../support/harness.ts';
 import type { BackendCapabilities } from '../../lib/backend/capabilities.ts';
 import { claimAheadTests } from './claim-ahead.ts';
@@ -42,7 +43,7 @@ function latch(): { wait: Promise<void>; open(): void } {
 
 const fast: WorkOptions = { pollIntervalMs: 20, logger: silentLogger };
 
-export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlite' | 'memory' | 'redis' | 'dynamodb', factory: Factory): void {
+export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlite' | 'memory' | 'redis' | 'dynamodb' | 'firestore', factory: Factory): void {
   const skip = db !== 'memory' && !(process.env['CI'] || true) ? true : false;
   describe.skipIf(skip)(`conformance: ${label}`, () => {
     let h: Harness;
@@ -52,6 +53,7 @@ export function exerciseAdapter(label: string, db: 'postgres' | 'mysql' | 'sqlit
     beforeAll(async () => {
       if (db === 'redis') available = await redisReachable();
       else if (db === 'dynamodb') available = await dynamodbReachable();
+      else if (db === 'firestore') available = await firestoreReachable();
       else if (db !== 'memory') available = await isReachable(db);
       if (available) h = await factory();
     }, 30_000);

@@ -10,7 +10,7 @@ import type { Harness } from '../support/harness.ts';
 
 /** What the suite lends these tests. */
 export interface SuiteContext {
-  db: 'postgres' | 'mysql' | 'sqlite' | 'memory' | 'redis' | 'dynamodb';
+  db: 'postgres' | 'mysql' | 'sqlite' | 'memory' | 'redis' | 'dynamodb' | 'firestore';
   harness(): Harness;
   test(name: string, fn: () => Promise<void>, timeout?: number): void;
   sqlTest(name: string, fn: () => Promise<void>, timeout?: number): void;
@@ -200,7 +200,7 @@ export function uniqueJobTests(s: SuiteContext): void {
 
   sqlTest('work() names 0002_unique_jobs.sql when the unique columns are missing', async () => {
     const h = s.harness();
-    if (!h.raw || s.db === 'memory' || s.db === 'redis' || s.db === 'dynamodb') return;
+    if (!h.raw || s.db === 'memory' || s.db === 'redis' || s.db === 'dynamodb' || s.db === 'firestore') return;
     const old = `${h.table}_v1`;
     const quoted = quoteTable(s.db, old);
     // The table as migration 0001 alone left it.

@@ -30,7 +30,7 @@ export interface JobRowView {
 export interface Harness<Tx = unknown> {
   /** e.g. `knex/postgres`. */
   readonly name: string;
-  readonly db: Db | 'memory' | 'redis' | 'dynamodb';
+  readonly db: Db | 'memory' | 'redis' | 'dynamodb' | 'firestore';
   readonly adapter: Adapter<Tx>;
   readonly table: string;
   /** Runs `fn` in a transaction of the ORM's own API: commit on resolve, rollback on throw. */
