@@ -1,20 +1,20 @@
 /**
  * The end of a run, fenced: completion, failure (retry, snooze, cancel, discard), release at
- * shutdown, heartbeats, and the rescue of jobs whose lease expired. Each is a short transaction
- * that re-reads the jobs and writes only those still `running` under the run's lease token, so a
- * stale run (its lease lost and the job claimed again) never overwrites the newer one.
+ * shutdown, heartbeats, and the rescue of jobs whose lease expired. Each reads the jobs and
+ * writes only those still `running` under the run's lease token, by a compare-and-set on what it
+ * read, so a stale run (its lease lost and the job claimed again) never overwrites the newer one.
  *
  * @internal
  */
 import type { Firestore } from '@google-cloud/firestore';
 import type { FailParams } from '../../backend/backend.ts';
 import type { Fence } from '../../job.ts';
+import { casUpdate } from './firestore-cas.ts';
 import { allShards, docIdOf, enter, errorList, readJob, type JobDoc } from './firestore-codec.ts';
 import type { FirestoreCollections } from './firestore-session.ts';
 
-/** Documents one transaction touches at most (Firestore's per-commit limits stay far away). */
+/** Documents one read (or transaction) handles at most. */
 export const TX_BATCH = 250;
-const ATTEMPTS = { maxAttempts: 10 };
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -23,25 +23,23 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 /**
- * Runs `write` in a transaction on each job of `fences` still running under its token; returns
- * the ids written. `write` returns the fields to update.
+ * Writes `write(job)` to each job of `fences` still running under its token, each by a
+ * compare-and-set on the document as just read (a write that lost a race to a cancel or a rescue
+ * is refused); returns the ids written.
  */
 export async function fenced(db: Firestore, c: FirestoreCollections, fences: readonly Fence[], write: (job: JobDoc) => Partial<JobDoc>): Promise<Set<string>> {
   const held = new Set<string>();
   for (const group of chunks(fences, TX_BATCH)) {
-    const ids = await db.runTransaction(async (tx) => {
-      const snaps = await tx.getAll(...group.map((f) => c.jobs.doc(docIdOf(f.id))));
-      const done: string[] = [];
-      snaps.forEach((snap, i) => {
+    const snaps = await db.getAll(...group.map((f) => c.jobs.doc(docIdOf(f.id))));
+    const done = await Promise.all(
+      snaps.map(async (snap, i) => {
         const job = readJob(snap);
         const f = group[i]!;
-        if (!job || job.state !== 'running' || job.lease_token !== f.token) return;
-        tx.update(snap.ref, write(job));
-        done.push(f.id);
-      });
-      return done;
-    }, ATTEMPTS);
-    for (const id of ids) held.add(id);
+        if (!job || job.state !== 'running' || job.lease_token !== f.token) return null;
+        return (await casUpdate(snap, write(job))) ? f.id : null;
+      }),
+    );
+    for (const id of done) if (id !== null) held.add(id);
   }
   return held;
 }
@@ -95,26 +93,19 @@ export async function rescueJobs(db: Firestore, c: FirestoreCollections, shards:
     .where('lease_expires_at', '<', t)
     .orderBy('lease_expires_at')
     .limit(limit)
-    .select()
     .get();
-  let rescued = 0;
   const entry = JSON.parse(errorJson) as Record<string, unknown>;
-  for (const group of chunks(snap.docs, TX_BATCH)) {
-    rescued += await db.runTransaction(async (tx) => {
-      const snaps = await tx.getAll(...group.map((d) => d.ref));
-      let n = 0;
-      for (const s of snaps) {
-        const job = readJob(s);
-        if (!job || job.state !== 'running' || job.lease_expires_at === null || job.lease_expires_at >= t) continue;
-        const errors = JSON.stringify([...errorList(job), { ...entry, attempt: job.attempt }]);
-        // run_at stays: the job keeps its place in the claim order (as on the SQL databases).
-        if (job.attempt >= job.max_attempts) tx.update(s.ref, { ...enter(job, 'discarded'), finalized_at: t, lease_expires_at: null, errors });
-        else tx.update(s.ref, { ...enter(job, 'available'), lease_expires_at: null, errors });
-        n++;
-      }
-      return n;
-    }, ATTEMPTS);
-  }
+  const done = await Promise.all(
+    snap.docs.map(async (s) => {
+      const job = readJob(s)!;
+      const errors = JSON.stringify([...errorList(job), { ...entry, attempt: job.attempt }]);
+      // run_at stays: the job keeps its place in the claim order (as on the SQL databases).
+      const write: Partial<JobDoc> =
+        job.attempt >= job.max_attempts ? { ...enter(job, 'discarded'), finalized_at: t, lease_expires_at: null, errors } : { ...enter(job, 'available'), lease_expires_at: null, errors };
+      return casUpdate(s, write);
+    }),
+  );
+  const rescued = done.filter(Boolean).length;
   return rescued;
 }
 

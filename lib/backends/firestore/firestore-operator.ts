@@ -7,7 +7,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { PruneParams, RetryResult } from '../../backend/backend.ts';
 import { allShards, docIdOf, enter, readJob } from './firestore-codec.ts';
-import { chunks, TX_BATCH } from './firestore-finish.ts';
+import { casDelete } from './firestore-cas.ts';
 import type { FirestoreCollections, FirestoreSession } from './firestore-session.ts';
 
 export async function pausedQueues(c: FirestoreCollections): Promise<string[]> {
@@ -58,22 +58,11 @@ export async function pruneJobs(db: Firestore, c: FirestoreCollections, shards: 
     .where('finalized_at', '<', cutoff)
     .orderBy('finalized_at')
     .limit(p.limit)
-    .select()
+    .select('state')
     .get();
-  let deleted = 0;
-  for (const group of chunks(snap.docs, TX_BATCH)) {
-    deleted += await db.runTransaction(async (tx) => {
-      const snaps = await tx.getAll(...group.map((d) => d.ref));
-      let n = 0;
-      for (const s of snaps) {
-        const job = readJob(s);
-        if (!job || job.state !== p.state || job.finalized_at === null || job.finalized_at >= cutoff) continue;
-        // A guard naming this job goes stale with it (insert's guard check reads the job).
-        tx.delete(s.ref);
-        n++;
-      }
-      return n;
-    }, { maxAttempts: 10 });
-  }
+  // A compare-and-set delete: a job retried since the query read it stays. A guard naming a
+  // deleted job goes stale with it (the unique insert reads the job behind a guard).
+  const done = await Promise.all(snap.docs.map((d) => casDelete(d)));
+  const deleted = done.filter(Boolean).length;
   return deleted;
 }
