@@ -30,8 +30,10 @@ export interface FirestoreAdapterOptions {
   /** The Firestore instance: `new Firestore(…)`, or `getFirestore()` of firebase-admin. */
   firestore: Firestore;
   /**
-   * Index shards (1–30, default 16): how many places the jobs' time-ordered index entries are
-   * spread over. Fixed for the life of a collection: every process using it must agree.
+   * Shards (1–30, default 1): how many places the jobs' time-ordered index entries are spread
+   * over, and how many parts claimers split the ready jobs into. One keeps the claim order exact
+   * and suits up to a few hundred enqueues a second; more spread the writes (see the README's
+   * scale-out section). Fixed for the life of a collection: every process using it must agree.
    */
   shards?: number;
 }

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Firestore } from '@google-cloud/firestore';
 import { firestoreAdapter, firestoreIndexes } from '../../adapters/firestore/firestore-adapter.ts';
-import { createJobs, defineJob, type Jobs } from '../../lib/index.ts';
-import { InvalidOptionError, StateError } from '../../lib/errors.ts';
+import { createJobs, defineJob, silentLogger, type Jobs } from '../../lib/index.ts';
+import { InvalidOptionError, NotInTransactionError, StateError } from '../../lib/errors.ts';
 import { docIdOf } from '../../lib/backends/firestore/firestore-codec.ts';
 import { guardOf } from '../../lib/backends/firestore/firestore-insert.ts';
 import { collectionsOf } from '../../lib/backends/firestore/firestore-session.ts';
@@ -24,7 +24,7 @@ describe('firestore transactions', () => {
   let available = true;
   let fs: Firestore;
   let jobs: Jobs<unknown>;
-  let table = 'jobs';
+  const table = 'jobs';
 
   beforeAll(async () => {
     available = await firestoreReachable();
@@ -63,7 +63,7 @@ describe('firestore transactions', () => {
   });
 
   test('real contention: concurrent transactions on one counter each commit exactly one job, matching their write', async () => {
-    const N = 12;
+    const N = 6;
     const counter = fs.collection('counters').doc('c');
     await counter.set({ n: 0 });
     let attempts = 0;
@@ -141,7 +141,8 @@ describe('firestore transactions', () => {
   });
 
   test('ids sort by creation while document names and shards spread over the key space', async () => {
-    const ids = await fs.runTransaction((tx) => jobs.enqueueMany(tx, Array.from({ length: 400 }, (_, n) => note({ n })), { queue: 'spread' }));
+    const sharded = createJobs({ adapter: firestoreAdapter({ firestore: fs, shards: 16 }), table, jobs: [note] });
+    const ids = await fs.runTransaction((tx) => sharded.enqueueMany(tx, Array.from({ length: 400 }, (_, n) => note({ n })), { queue: 'spread' }));
     expect([...ids].sort()).toEqual(ids); // UUIDv7: creation order as text
     const names = ids.map(docIdOf);
     // Document names in creation order are not in key order: inserts do not all land at the end of the range.
@@ -162,7 +163,24 @@ describe('firestore transactions', () => {
   });
 
   test('a handle that is not a transaction or batch is refused', async () => {
-    await expect(jobs.enqueue(fs as never, note({ n: 0 }))).rejects.toThrow(/Transaction/);
-    table = 'jobs';
+    await expect(jobs.enqueue(fs as never, note({ n: 0 }))).rejects.toBeInstanceOf(NotInTransactionError);
   });
+
+  test('with 8 shards, three workers racing for the same jobs run each of 300 exactly once', async () => {
+    const runs = new Map<number, number>();
+    const counted = defineJob('fs_sharded', { handler: async (a: { n: number }) => void runs.set(a.n, (runs.get(a.n) ?? 0) + 1) });
+    const sharded = createJobs({ adapter: firestoreAdapter({ firestore: fs, shards: 8 }), table: 'sharded_jobs', jobs: [counted] });
+    await fs.runTransaction((tx) => sharded.enqueueMany(tx, Array.from({ length: 300 }, (_, n) => counted({ n })), { queue: 'sharded' }));
+    const workers = Array.from({ length: 3 }, () => sharded.createWorker({ queues: ['sharded'], concurrency: 10, pollIntervalMs: 50, logger: silentLogger }));
+    let done = 0;
+    const all = new Promise<void>((resolve) => workers.forEach((w) => w.on('job:completed', () => ++done === 300 && resolve())));
+    await Promise.all(workers.map((w) => w.start()));
+    await all;
+    await Promise.all(workers.map((w) => w.stop()));
+    expect(runs.size).toBe(300);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    const docs = (await fs.collection('sharded_jobs').get()).docs;
+    expect(docs.every((d) => d.get('state') === 'completed' && d.get('attempt') === 1)).toBe(true);
+    expect(new Set(docs.map((d) => d.get('locked_by'))).size).toBe(3);
+  }, 120_000);
 });

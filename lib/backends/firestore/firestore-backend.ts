@@ -37,7 +37,7 @@ const FIRESTORE_CAPABILITIES: BackendCapabilities = {
 };
 
 /** Default number of shards: see firestore-codec.ts and the README's scale-out numbers. */
-export const DEFAULT_SHARDS = 16;
+export const DEFAULT_SHARDS = 1;
 
 /** One job's encoded size Firestore accepts, with room for the other fields (a document holds at most 1 MiB). */
 const MAX_JOB_BYTES = 1_000_000;

@@ -2,7 +2,10 @@
  * Claiming on Firestore, without a transaction:
  *
  * 1. One query per queue finds the first due jobs in claim order — priority, then run_at, then
- *    id — across every shard (`shard in […]`: Firestore merges the shards' index ranges in order).
+ *    id — in one shard; more shards are read in turn (from a random one, so racing workers start
+ *    in different places) until the window of candidates is full. With one shard (the default)
+ *    the claim order is exact; with several it is exact within each shard, and a worker serves
+ *    the shard it is reading first (see the README's scale-out section for when to shard).
  * 2. The pause markers of the queues found are read (after the claim started, so a pause
  *    committed before it is honoured).
  * 3. Each chosen job is leased by an update that holds only if the document is unchanged since
@@ -11,17 +14,17 @@
  *
  * To keep several workers from all asking for the same first jobs, a claim of `limit` jobs reads
  * a window of up to twice as many candidates and takes the first half of its limit in order and
- * the rest at random from the window (see `pick`): strict claim order holds for a worker that
- * claims one job at a time; between racing workers it is approximate within the window, as with
+ * the rest at random from the window (see `pick`): a worker that claims one job at a time takes
+ * the very first; between racing workers the order is approximate within the window, as with
  * SKIP LOCKED on SQL.
  *
  * @internal
  */
 import { randomUUID } from 'node:crypto';
-import type { Firestore } from '@google-cloud/firestore';
+import type { Firestore, QueryDocumentSnapshot } from '@google-cloud/firestore';
 import type { ClaimParams } from '../../backend/backend.ts';
 import type { ClaimedJob } from '../../job.ts';
-import { allShards, claimedOf, claimOrder, enter, readJob, type JobDoc } from './firestore-codec.ts';
+import { claimedOf, claimOrder, enter, readJob, type JobDoc } from './firestore-codec.ts';
 import { casUpdate } from './firestore-cas.ts';
 import type { FirestoreCollections } from './firestore-session.ts';
 
@@ -49,25 +52,32 @@ export function pick<T>(candidates: readonly T[], limit: number): T[] {
 export async function claimJobs(db: Firestore, c: FirestoreCollections, shards: number, p: ClaimParams): Promise<ClaimedJob[]> {
   if (p.limit <= 0 || p.queues.length === 0) return [];
   const t = (p.now ?? new Date()).getTime();
-  // Pause markers are read only inside the transaction, for the queues that have candidates: an
-  // idle claim costs one query per queue and nothing else (workers also leave out the queues they know are paused).
   const window = Math.min(p.limit * WINDOW, p.limit + 100);
-  const perQueue = await Promise.all(
-    p.queues.map(async (queue) => {
-      const snap = await c.jobs
-        .where('shard', 'in', allShards(shards))
-        .where('queue', '==', queue)
-        .where('state', '==', 'available')
-        .where('run_at', '<=', t)
-        .orderBy('priority')
-        .orderBy('run_at')
-        .orderBy('id')
-        .limit(window)
-        .get();
-      return snap.docs.map((d) => ({ snap: d, job: readJob(d)! }));
-    }),
-  );
-  const candidates = perQueue.flat().sort((a, b) => claimOrder(a.job, b.job)).slice(0, window);
+  // Shards in turn from a random one, until the window is full: racing workers start in
+  // different places. With one shard (the default) this is one query per queue, in exact order.
+  const start = Math.floor(Math.random() * shards);
+  const found: { snap: QueryDocumentSnapshot; job: JobDoc }[] = [];
+  for (let k = 0; k < shards && found.length < window; k++) {
+    const shard = (start + k) % shards;
+    const perQueue = await Promise.all(
+      p.queues.map(async (queue) => {
+        const snap = await c.jobs
+          .where('shard', '==', shard)
+          .where('queue', '==', queue)
+          .where('state', '==', 'available')
+          .where('run_at', '<=', t)
+          .orderBy('priority')
+          .orderBy('run_at')
+          .orderBy('id')
+          .limit(window - found.length)
+          .get();
+        return snap.docs.map((d) => ({ snap: d, job: readJob(d)! }));
+      }),
+    );
+    // Across queues, the shard's first jobs in claim order.
+    found.push(...perQueue.flat().sort((a, b) => claimOrder(a.job, b.job)).slice(0, window - found.length));
+  }
+  const candidates = found;
   if (candidates.length === 0) return [];
   const chosen = pick(candidates, p.limit);
   // Read after the claim started: a pause committed before it is seen (one read per queue with candidates).
