@@ -7,7 +7,7 @@
  *
  * @internal
  */
-import type { DocumentData, DocumentSnapshot, UpdateData } from '@google-cloud/firestore';
+import type { DocumentData, DocumentSnapshot, Firestore, UpdateData } from '@google-cloud/firestore';
 
 /** gRPC codes of a write that lost the race: FAILED_PRECONDITION, NOT_FOUND. */
 const LOST = new Set([9, 5]);
@@ -37,5 +37,24 @@ export async function casDelete(snap: DocumentSnapshot): Promise<boolean> {
   } catch (error) {
     if (lost(error)) return false;
     throw error;
+  }
+}
+
+/**
+ * {@link casUpdate} on many documents at once: one commit of all the writes while no race was
+ * lost (the common case for completions and heartbeats), and one commit per document only when
+ * that all-or-nothing commit was refused. Returns, in order, whether each write held.
+ */
+export async function casUpdateAll(db: Firestore, writes: readonly { snap: DocumentSnapshot; data: UpdateData<DocumentData> }[]): Promise<boolean[]> {
+  if (writes.length === 0) return [];
+  if (writes.length === 1 || writes.some((w) => !w.snap.updateTime)) return Promise.all(writes.map((w) => casUpdate(w.snap, w.data)));
+  const batch = db.batch();
+  for (const w of writes) batch.update(w.snap.ref, w.data, { lastUpdateTime: w.snap.updateTime! });
+  try {
+    await batch.commit();
+    return writes.map(() => true);
+  } catch (error) {
+    if (!lost(error)) throw error;
+    return Promise.all(writes.map((w) => casUpdate(w.snap, w.data)));
   }
 }

@@ -25,7 +25,7 @@ import type { Firestore, QueryDocumentSnapshot } from '@google-cloud/firestore';
 import type { ClaimParams } from '../../backend/backend.ts';
 import type { ClaimedJob } from '../../job.ts';
 import { claimedOf, claimOrder, enter, readJob, type JobDoc } from './firestore-codec.ts';
-import { casUpdate } from './firestore-cas.ts';
+import { casUpdateAll } from './firestore-cas.ts';
 import type { FirestoreCollections } from './firestore-session.ts';
 
 /** Firestore accepts at most 30 values in one `in` filter. */
@@ -85,10 +85,10 @@ export async function claimJobs(db: Firestore, c: FirestoreCollections, shards: 
   const markers = await db.getAll(...queues.map((q) => c.queues.doc(q)));
   const paused = new Set(markers.filter((m) => m.get('paused') === true).map((m) => m.id));
   const base = randomUUID();
-  const taken = await Promise.all(
-    chosen.map(async ({ snap, job }, i): Promise<ClaimedJob | null> => {
-      if (paused.has(job.queue)) return null;
-      const lease: Partial<JobDoc> = {
+  const leases = chosen
+    .filter(({ job }) => !paused.has(job.queue))
+    .map(({ snap, job }, i) => {
+      const data: Partial<JobDoc> = {
         ...enter(job, 'running'),
         attempt: job.attempt + 1,
         attempted_at: t,
@@ -96,9 +96,10 @@ export async function claimJobs(db: Firestore, c: FirestoreCollections, shards: 
         locked_by: p.workerId,
         lease_expires_at: t + p.leaseMs,
       };
-      // The query's snapshot showed it available and due; the precondition makes sure it still is.
-      return (await casUpdate(snap, lease)) ? claimedOf({ ...job, ...lease }) : null;
-    }),
-  );
+      return { snap, data, job };
+    });
+  // The query's snapshot showed each available and due; the precondition makes sure it still is.
+  const held = await casUpdateAll(db, leases);
+  const taken = leases.map((l, i) => (held[i] ? claimedOf({ ...l.job, ...l.data }) : null));
   return taken.filter((j): j is ClaimedJob => j !== null);
 }

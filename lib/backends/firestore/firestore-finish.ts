@@ -9,7 +9,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { FailParams } from '../../backend/backend.ts';
 import type { Fence } from '../../job.ts';
-import { casUpdate } from './firestore-cas.ts';
+import { casUpdate, casUpdateAll } from './firestore-cas.ts';
 import { allShards, docIdOf, enter, errorList, readJob, type JobDoc } from './firestore-codec.ts';
 import type { FirestoreCollections } from './firestore-session.ts';
 
@@ -31,14 +31,14 @@ export async function fenced(db: Firestore, c: FirestoreCollections, fences: rea
   const held = new Set<string>();
   for (const group of chunks(fences, TX_BATCH)) {
     const snaps = await db.getAll(...group.map((f) => c.jobs.doc(docIdOf(f.id))));
-    const done = await Promise.all(
-      snaps.map(async (snap, i) => {
-        const job = readJob(snap);
-        const f = group[i]!;
-        if (!job || job.state !== 'running' || job.lease_token !== f.token) return null;
-        return (await casUpdate(snap, write(job))) ? f.id : null;
-      }),
-    );
+    const writes: { snap: (typeof snaps)[number]; data: Partial<JobDoc>; id: string }[] = [];
+    snaps.forEach((snap, i) => {
+      const job = readJob(snap);
+      const f = group[i]!;
+      if (job && job.state === 'running' && job.lease_token === f.token) writes.push({ snap, data: write(job), id: f.id });
+    });
+    const ok = await casUpdateAll(db, writes);
+    const done = writes.map((w, i) => (ok[i] ? w.id : null));
     for (const id of done) if (id !== null) held.add(id);
   }
   return held;
