@@ -141,6 +141,10 @@ export class Producer {
       }
       let round: Round;
       const number = ++this.#rounds;
+      // Only a round that began with every outcome written can prove the queues empty: one that
+      // began while a retry or a follow-up enqueue was still being written may have missed it
+      // (a slow store widens that window: the Firestore emulator answers in hundreds of ms).
+      const settledAtStart = this.settled();
       try {
         const startedAt = performance.now();
         round = await this.#claimRound(want);
@@ -158,7 +162,7 @@ export class Producer {
       // Every open queue with room sits at its own limit: only a finishing job makes room.
       if (round.requested === 0 && !round.allPaused) await this.#waitForSlot();
       else if (round.claimed.length < round.requested || round.allPaused) {
-        if (round.claimed.length === 0 && this.settled()) this.#becameIdle(number);
+        if (round.claimed.length === 0 && settledAtStart && this.settled()) this.#becameIdle(number);
         this.#idleSleep = true;
         await this.#wait(this.#idleWaitMs(round.claimed.length > 0));
         this.#idleSleep = false;

@@ -46,8 +46,10 @@ export function firestoreIndexes(table = 'concordia_jobs'): { indexes: Firestore
       // Lists, newest and oldest first.
       index(asc('shard'), asc('state'), desc('id')),
       index(asc('shard'), asc('state'), asc('id')),
-      // Counts per queue and state; the distinct queues.
-      index(asc('shard'), asc('queue'), asc('state')),
+      // Lists of named queues; counts per queue and state.
+      index(asc('shard'), asc('queue'), asc('state'), desc('id')),
+      index(asc('shard'), asc('queue'), asc('state'), asc('id')),
+      // The distinct queues.
       index(asc('shard'), asc('queue')),
     ],
     fieldOverrides: ['id', 'run_at', 'created_at', 'attempted_at', 'finalized_at', 'lease_expires_at', 'args', 'metadata', 'errors', 'lease_token'].map(off),

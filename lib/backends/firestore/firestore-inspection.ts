@@ -1,7 +1,8 @@
 /**
  * Inspection and operator actions on Firestore (inspection.ts has the contract): lists walk the
  * `(shard, state, id)` index newest first (firestore-scan.ts) with the same scan budget and
- * `next` rule as SQL; counts are Firestore `count()` aggregations (billed one document read per
+ * `next` rule as SQL — except that a filter naming up to 10 queues walks `(shard, queue, state,
+ * id)`, so only those queues' jobs count toward the budget; counts are Firestore `count()` aggregations (billed one document read per
  * 1,000 index entries counted); JSON path filters, kinds, queues and creation times are checked
  * on the documents read, each of which counts toward the scan budget.
  *
@@ -74,6 +75,15 @@ function hasResidual(f: CheckedFilter): boolean {
   return f.kinds !== null || f.queues !== null || f.createdFrom !== null || f.createdTo !== null || f.json.length > 0;
 }
 
+/**
+ * The filter's queues, when few enough to query each: the walk then reads only their jobs, so on
+ * Firestore the scan budget counts the rows of those queues (a queue filter narrows the index
+ * range, as kinds and the other conditions do not).
+ */
+function pushedQueues(f: CheckedFilter): string[] | null {
+  return f.queues !== null && f.queues.length <= 10 ? f.queues : null;
+}
+
 const date = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
 function summary(j: JobDoc): JobSummary {
@@ -115,7 +125,7 @@ export class FirestoreInspection {
     const rows: JobDoc[] = [];
     let examined = 0;
     let last: string | null = null;
-    for await (const j of scanJobs(this.#c, this.#shards, { states: f.states, order: 'desc', after: cursor, page: Math.min(size, 300) })) {
+    for await (const j of scanJobs(this.#c, this.#shards, { states: f.states, order: 'desc', after: cursor, page: Math.min(size, 300), queues: pushedQueues(f) })) {
       examined++;
       last = j.id;
       if (residual(j, f) && (extra === null || extra(j))) rows.push(j);
@@ -131,7 +141,8 @@ export class FirestoreInspection {
     const limit = Math.max(1, Math.min(Math.trunc(filter.limit ?? 1000), 100_000));
     const out: ListedJob[] = [];
     const states = filter.state ? [filter.state] : JOB_STATES;
-    for await (const j of scanJobs(this.#c, this.#shards, { states, order: 'asc', after: null, page: 500 })) {
+    const queues = filter.queue === undefined ? null : [filter.queue];
+    for await (const j of scanJobs(this.#c, this.#shards, { states, order: 'asc', after: null, page: 500, queues })) {
       if ((filter.kind !== undefined && j.kind !== filter.kind) || (filter.queue !== undefined && j.queue !== filter.queue)) continue;
       out.push(listedOf(j));
       if (out.length === limit) break;
@@ -177,7 +188,7 @@ export class FirestoreInspection {
       return { count: Math.min(n, max), capped: n > max };
     }
     let n = 0;
-    for await (const j of scanJobs(this.#c, this.#shards, { states: f.states, order: 'desc', after: null, page: 500 })) {
+    for await (const j of scanJobs(this.#c, this.#shards, { states: f.states, order: 'desc', after: null, page: 500, queues: pushedQueues(f) })) {
       if (residual(j, f) && ++n > max) break;
     }
     return { count: Math.min(n, max), capped: n > max };

@@ -1,7 +1,8 @@
 /**
  * Walking a jobs collection in id order, for inspection: one query per state (`shard in […]`,
- * `state ==`, ordered by id, index `(shard, state, id)`), read a page at a time and merged, so a
- * walk reads only as many documents as its caller consumes (plus at most one page per state).
+ * `state ==`, ordered by id, index `(shard, state, id)`) — or per queue and state when the walk
+ * names its queues — read a page at a time and merged, so a walk reads only as many documents
+ * as its caller consumes (plus at most one page per query).
  *
  * @internal
  */
@@ -18,6 +19,8 @@ export interface ScanOptions {
   after: string | null;
   /** Documents per query; the walk asks for more as it is consumed. */
   page: number;
+  /** Only these queues (null: every queue), one query per queue and state (index `(shard, queue, state, id)`). */
+  queues?: readonly string[] | null;
 }
 
 interface Stream {
@@ -30,12 +33,9 @@ interface Stream {
 /** The documents of `states`, merged in id order. */
 export async function* scanJobs(c: FirestoreCollections, shards: number, o: ScanOptions): AsyncGenerator<JobDoc> {
   const page = Math.max(1, Math.min(o.page, 1_000));
-  const streams: Stream[] = o.states.map((state) => ({
-    buf: [],
-    after: o.after,
-    exhausted: false,
-    query: c.jobs.where('shard', 'in', allShards(shards)).where('state', '==', state),
-  }));
+  const base = c.jobs.where('shard', 'in', allShards(shards));
+  const byQueue = o.queues ? o.queues.map((q) => base.where('queue', '==', q)) : [base];
+  const streams: Stream[] = byQueue.flatMap((q) => o.states.map((state) => ({ buf: [], after: o.after, exhausted: false, query: q.where('state', '==', state) })));
   const fill = async (st: Stream): Promise<void> => {
     if (st.buf.length > 0 || st.exhausted) return;
     let q = st.query;
