@@ -127,7 +127,18 @@ export function uniqueJobTests(s: SuiteContext): void {
         wakeController?.();
       };
       const unexpected: unknown[] = [];
+      // Transactions that have ended. Stores whose transaction callbacks run again after a lost
+      // race (Firestore) arrive more than once: the controller lets every arrival go until all have ended.
+      let finished = 0;
       const one = async (i: number) => {
+        try {
+          return await attempt(i);
+        } finally {
+          finished++;
+          wakeController?.();
+        }
+      };
+      const attempt = async (i: number) => {
         let result: UniqueEnqueueResult | null = null;
         let hasArrived = false;
         try {
@@ -147,8 +158,11 @@ export function uniqueJobTests(s: SuiteContext): void {
         }
       };
       const controller = (async () => {
-        for (let released = 0; released < N; released++) {
-          while (arrived.length === 0) await new Promise<void>((resolve) => (wakeController = resolve));
+        for (let released = 0; ; released++) {
+          while (arrived.length === 0) {
+            if (finished === N) return;
+            await new Promise<void>((resolve) => (wakeController = resolve));
+          }
           const open = arrived.shift()!;
           for (let k = 0; k < 1 + (released % 4); k++) await tick();
           open();

@@ -62,7 +62,8 @@ export async function firestoreHarness(options: { firestore?: (projectId: string
     db: 'firestore',
     adapter: adapter as unknown as Adapter<Transaction>,
     table,
-    inTransaction: (fn) => firestore.runTransaction((tx) => fn(tx)),
+    // Many attempts: the unique-key race test runs 32 transactions on one guard document.
+    inTransaction: (fn) => firestore.runTransaction((tx) => fn(tx), { maxAttempts: 100 }),
     async insertOrder(tx, id) {
       tx.create(firestore.collection('orders').doc(String(id)), { id });
     },
