@@ -14,7 +14,7 @@ export interface Connection {
   adapter: Adapter<unknown>;
   /** The URL with any password masked, for messages. */
   display: string;
-  /** The jobs table the URL names (`dynamodb://…?table=`), used when `--table` is not given. */
+  /** The jobs table the URL names (`dynamodb://…?table=`, `firestore://…?collection=`), used when `--table` is not given. */
   table?: string;
   close(): Promise<void>;
 }
@@ -34,7 +34,8 @@ async function load<T>(name: string, importer: () => Promise<T>): Promise<T> {
 /**
  * Opens a connection for `url`: `postgres://` / `postgresql://` via pg, `mysql://` /
  * `mariadb://` via mysql2, `redis://` / `rediss://` via ioredis (`--table` names the key
- * prefix), `dynamodb://host:port?region=…&table=…` (connect-dynamodb.ts), anything else (optionally `sqlite:` / `file:` prefixed) as a SQLite
+ * prefix), `dynamodb://host:port?region=…&table=…` (connect-dynamodb.ts), `firestore://<project>?emulator=host:port`
+ * (connect-firestore.ts), anything else (optionally `sqlite:` / `file:` prefixed) as a SQLite
  * file via better-sqlite3. The SQLite file must exist: a typo must not create an empty database.
  */
 export async function connect(url: string | undefined): Promise<Connection> {
@@ -64,8 +65,9 @@ export async function connect(url: string | undefined): Promise<Connection> {
     return { adapter: ioredisAdapter(redis, { durability: 'ignore' }) as unknown as Adapter<unknown>, display: mask(url), close: async () => void (await redis.quit().catch(() => redis.disconnect())) };
   }
   if (isDynamodbUrl(url)) return connectDynamodb(url);
+  if (/^firestore:\/\//i.test(url)) return (await import('./connect-firestore.ts')).connectFirestore(url);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) && !/^(sqlite|file):/i.test(url)) {
-    throw usage(`Unsupported database URL scheme in ${mask(url)}: use postgres://, mysql:// (MariaDB), redis:// (rediss:// with TLS), dynamodb://host:port?region=…&table=… or a SQLite file path.`);
+    throw usage(`Unsupported database URL scheme in ${mask(url)}: use postgres://, mysql:// (MariaDB), redis:// (rediss:// with TLS), dynamodb://host:port?region=…&table=…, firestore://<project> or a SQLite file path.`);
   }
   const path = url.replace(/^(sqlite|file):(\/\/)?/i, '');
   if (!existsSync(path)) throw new CliError('DATABASE', EXIT.database, `SQLite file not found: ${path}`);

@@ -48,8 +48,10 @@ Commands:
 
 Options:
   --url URL     postgres://…, mysql://… (MariaDB), redis://… (rediss:// for TLS),
-                dynamodb://host:port?region=…&table=… or a SQLite file path. Default: $DATABASE_URL.
-  --table name  The jobs table (on Redis: the key prefix name). Default: concordia_jobs.
+                dynamodb://host:port?region=…&table=…, firestore://<project>[?emulator=host:port&collection=name]
+                or a SQLite file path. Default: $DATABASE_URL.
+  --table name  The jobs table (on Redis: the key prefix name; on Firestore: the collection).
+                Default: concordia_jobs.
   --json        Machine-readable output (errors too, on stdout).
   -h, --help    This help.
 
