@@ -60,6 +60,8 @@ export async function firestoreHarness(options: { firestore?: (projectId: string
   return {
     name: options.name ?? 'firestore/firestore',
     db: 'firestore',
+    // The emulator answers a query in milliseconds to tens of them: dozens of idle workers polling every 20 ms would saturate it.
+    stopWorkersAfterEach: true,
     adapter: adapter as unknown as Adapter<Transaction>,
     table,
     // Many attempts: the unique-key race test runs 32 transactions on one guard document.

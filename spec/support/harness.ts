@@ -57,6 +57,11 @@ export interface Harness<Tx = unknown> {
    * the harness knows how without raw SQL); returns how many it ended.
    */
   killListeners?(): Promise<number>;
+  /**
+   * Stop the workers each conformance test started when it ends, instead of when the file ends:
+   * for stores too slow to serve dozens of idle workers polling every 20 ms (the Firestore emulator).
+   */
+  stopWorkersAfterEach?: boolean;
   /** Drops a column from a scratch copy check: runs raw DDL (SQL databases only). */
   raw?: Executor;
   close(): Promise<void>;
