@@ -8,17 +8,20 @@ import { Firestore, type Transaction } from '@google-cloud/firestore';
 import { firestoreAdapter } from '../../adapters/firestore/firestore-adapter.ts';
 import { docIdOf, readJob } from '../../lib/backends/firestore/firestore-codec.ts';
 import type { Adapter } from '../../lib/backend/adapter.ts';
+import { firestoreEmulatorHost } from './emulator-endpoints.ts';
 import type { Harness, JobRowView } from './harness.ts';
 
-/** The emulator's `host:port`: FIRESTORE_EMULATOR_HOST, else the port the specs start it on. */
+/** The emulator's `host:port` (FIRESTORE_EMULATOR_HOST, else the run's globalSetup), or '' when there is none. */
 export function firestoreHost(): string {
-  return process.env['FIRESTORE_EMULATOR_HOST'] ?? '127.0.0.1:18080';
+  return firestoreEmulatorHost();
 }
 
-/** Whether the emulator answers. Under CI it must: its absence fails the run instead of skipping. */
+/** Whether the emulator answers. Under CI the run's globalSetup has already failed without one. */
 export async function firestoreReachable(): Promise<boolean> {
+  const host = firestoreHost();
   try {
-    const res = await fetch(`http://${firestoreHost()}/`, { signal: AbortSignal.timeout(2_000) });
+    if (!host) throw new Error('no emulator was started or named');
+    const res = await fetch(`http://${host}/`, { signal: AbortSignal.timeout(2_000) });
     return res.ok;
   } catch (error) {
     if (process.env['CI']) throw new Error(`The Firestore emulator is not reachable in CI (${String(error)}): every store must run there.`, { cause: error });
