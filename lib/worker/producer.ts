@@ -162,7 +162,11 @@ export class Producer {
       // Every open queue with room sits at its own limit: only a finishing job makes room.
       if (round.requested === 0 && !round.allPaused) await this.#waitForSlot();
       else if (round.claimed.length < round.requested || round.allPaused) {
-        if (round.claimed.length === 0 && settledAtStart && this.settled()) this.#becameIdle(number);
+        if (round.claimed.length === 0 && this.settled()) {
+          // Outcomes were written while this round ran: look again at once; that round decides.
+          if (!settledAtStart) continue;
+          this.#becameIdle(number);
+        }
         this.#idleSleep = true;
         await this.#wait(this.#idleWaitMs(round.claimed.length > 0));
         this.#idleSleep = false;
