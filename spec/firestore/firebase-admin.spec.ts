@@ -8,7 +8,7 @@ import { deleteApp, initializeApp, type App } from 'firebase-admin/app';
 import { getFirestore } from 'firebase-admin/firestore';
 import { firestoreAdapter } from '../../adapters/firestore/firestore-adapter.ts';
 import { createJobs, defineJob, silentLogger } from '../../lib/index.ts';
-import { listEnqueued } from '../../lib/testing/index.ts';
+import { assertEnqueued, drainQueue, listEnqueued } from '../../lib/testing/index.ts';
 import { clearProject, firestoreHost, firestoreReachable } from '../support/firestore-harness.ts';
 
 const projectId = `concordia-admin-${process.pid}`;
@@ -47,5 +47,19 @@ describe('firestore through firebase-admin', () => {
     await worker.stop();
     expect(ran).toEqual(['a1']);
     expect((await listEnqueued(jobs, { queue: 'admin' })).map((j) => j.state)).toEqual(['completed']);
+  });
+
+  it('testing helpers: assertEnqueued sees a committed job; drainQueue runs what is due and reports it', async (ctx) => {
+    if (!available) return ctx.skip();
+    const firestore = getFirestore(app);
+    const ran: number[] = [];
+    const step = defineJob('admin_step', { handler: async (a: { n: number }) => void ran.push(a.n) });
+    const jobs = createJobs({ adapter: firestoreAdapter({ firestore }), jobs: [step] });
+    await firestore.runTransaction((tx) => jobs.enqueueMany(tx, [step({ n: 1 }), step({ n: 2 })], { queue: 'helpers' }));
+    await assertEnqueued(jobs, step, { args: { n: 2 }, count: 1 });
+    const drained = await drainQueue(jobs, { queues: ['helpers'] });
+    expect(drained.completed).toBe(2);
+    expect(ran.sort()).toEqual([1, 2]);
+    await assertEnqueued(jobs, step, { state: 'completed', count: 2 });
   });
 });
