@@ -229,6 +229,8 @@ for (const suite of suites) {
         },
         { times: 2 },
       );
+      // A fresh page (a change of hash alone would keep the page, and its stream, as they are).
+      await page.goto('about:blank');
       await page.goto(`${root}#/cron`);
       await page.locator('#cron').waitFor();
       await page.waitForFunction(() => document.body.dataset['live'] === 'open', undefined, WAIT);

@@ -25,6 +25,8 @@ const projects: ConsumerProject[] = [
   // entry point that needs its ORM only for types load here.
   { name: 'core', install: [], script: 'memory.mjs' },
   { name: 'otel', install: ['@opentelemetry/api'] },
+  // The DynamoDB adapter sends TransactWriteItems itself (`transact`), so it loads the SDK at run time.
+  { name: 'dynamodb', install: ['@aws-sdk/client-dynamodb'] },
   { name: 'pg', install: ['pg'], script: 'pg.mjs', db: 'postgres' },
   { name: 'mysql2', install: ['mysql2'], script: 'mysql2.mjs', db: 'mysql' },
   { name: 'better-sqlite3', install: ['better-sqlite3'], script: 'better-sqlite3.mjs', db: 'sqlite' },
