@@ -182,6 +182,20 @@ export function buildCases(quick: boolean, drainN?: number, dashboardRows?: numb
     out.push({ ...ddb, scenario: 'enqueue', impl: 'concordia-dynamodb', id: 'enqueue/concordia-dynamodb/1-per-tx-c10', label: 'DynamoDB Local: 1 job/TransactWriteItems, 10 concurrent', n: quick ? 200 : 1000, opts: { batch: 1, concurrency: 10 } });
   }
 
+  // Firestore, on its emulator when one is given (FIRESTORE_EMULATOR_HOST, or
+  // BENCH_FIRESTORE_EMULATOR_HOST): the emulator's speed is not the service's; the document reads
+  // and writes per job the cases report (what Firestore bills) are what carries over.
+  if (process.env['BENCH_FIRESTORE_EMULATOR_HOST'] || process.env['FIRESTORE_EMULATOR_HOST']) {
+    const n = quick ? 500 : 5_000;
+    const note = 'emulator: its jobs/s is not the service\'s; the reads and writes per job carry over';
+    const fs = { db: 'firestore' as const, capSeconds: quick ? 30 : 90, note };
+    out.push({ ...fs, scenario: 'drain', impl: 'concordia-firestore', id: 'drain/concordia-firestore/default', label: 'Concordia on the Firestore emulator, defaults (concurrency 10)', n, opts: {} });
+    out.push({ ...fs, scenario: 'drain', impl: 'concordia-firestore', id: 'drain/concordia-firestore/c100', label: 'Concordia on the Firestore emulator, concurrency 100', n, opts: { concurrency: 100 } });
+    out.push({ ...fs, scenario: 'drain', impl: 'raw-firestore', id: 'drain/raw-firestore/10x100', label: 'Raw loop on the Firestore emulator (10 lanes × query 100, two preconditioned updates a job)', n, opts: { lanes: 10, batch: 100 } });
+    out.push({ ...fs, scenario: 'enqueue', impl: 'concordia-firestore', id: 'enqueue/concordia-firestore/400-per-tx', label: 'Firestore emulator: enqueueMany 400/runTransaction (+1 own write)', n: quick ? 800 : 8_000, opts: { batch: 400 } });
+    out.push({ ...fs, scenario: 'enqueue', impl: 'concordia-firestore', id: 'enqueue/concordia-firestore/1-per-tx-c10', label: 'Firestore emulator: 1 job/runTransaction (+1 own write), 10 concurrent', n: quick ? 200 : 1000, opts: { batch: 1, concurrency: 10 } });
+  }
+
   // 4. Enqueue→start latency with an idle worker.
   const probes = quick ? 10 : 200;
   const lat = { scenario: 'latency' as const, db: 'postgres' as const, n: probes, capSeconds: quick ? 3 : 15 };

@@ -37,6 +37,9 @@ async function main(): Promise<CaseResult> {
     case 'concordia-dynamodb':
     case 'raw-dynamodb':
       return (await import('./cases/concordia-dynamodb.ts')).run(spec);
+    case 'concordia-firestore':
+    case 'raw-firestore':
+      return (await import('./cases/concordia-firestore.ts')).run(spec);
     default:
       throw new Error(`unknown impl ${String(spec.impl)}`);
   }

@@ -80,6 +80,9 @@ async function sweep(spec: CaseSpec, conns: Conns): Promise<void> {
     rmSync(sqliteDir(spec.tag), { recursive: true, force: true });
   } else if (spec.db === 'dynamodb') {
     // The case deletes its table itself; a killed child's table dies with the in-memory emulator.
+  } else if (spec.db === 'firestore') {
+    // The case wipes its own project (`bench-<tag>`); a killed child's documents stay in the
+    // emulator's memory under a project nothing else uses.
   } else {
     // BullMQ's prefix and the application keys of the Concordia cases, then the Concordia jobs
     // table's keys, which carry a hash tag.
@@ -220,7 +223,9 @@ async function main(): Promise<void> {
               ? `; p50 / p99 of its parts: NOTIFY received ${['notify', 'react', 'claim', 'dispatch'].map((k, j) => `${j === 0 ? '' : `, ${k === 'react' ? 'claim issued' : k === 'claim' ? 'claim round trip' : 'handler started'} `}${fmt(r!.extra[`${k}P50`] ?? Number.NaN, 2)} / ${fmt(r!.extra[`${k}P99`] ?? Number.NaN, 2)}`).join('')} ms (${fmt(r!.extra['partsCounted'] ?? Number.NaN)} probes)`
               : '')
           : `${rate(r!.value)} jobs/s in ${fmt(r!.seconds, 2)} s${r!.partial ? ' (capped)' : ''}, ${fmt(r!.cpuMsPer1k)} CPU ms/1k${r!.extra['dbCpuMsPer1k'] !== undefined ? ` + ${fmt(r!.extra['dbCpuMsPer1k'])} in the database` : ''}${r!.extra['walBytesPerJob'] !== undefined && t.scenario !== 'enqueue' ? `, ${fmt(r!.extra['walBytesPerJob'])} B WAL and ${fmt((r!.extra['statementsPer1k'] ?? Number.NaN) / 1000, 3)} statements per job` : ''}${r!.extra['claimsPer1k'] !== undefined ? `; ${fmt(r!.extra['claimsPer1k'], 1)} claims/1k jobs (${fmt(r!.extra['emptyClaims'] ?? Number.NaN)} empty), ${fmt(r!.extra['jobsPerClaim'] ?? Number.NaN, 1)} jobs per claim, ${fmt(r!.extra['completionsPer1k'] ?? Number.NaN, 1)} completions/1k, ${fmt(r!.extra['switchesPerJob'] ?? Number.NaN, 2)} context switches per job, ${fmt(r!.extra['clientSystemMsPer1k'] ?? Number.NaN, 1)} of the client CPU ms/1k in the kernel, shares ${fmt(r!.extra['shareMinPct'] ?? Number.NaN)}–${fmt(r!.extra['shareMaxPct'] ?? Number.NaN)} %` : ''}`;
-      console.log(`[${rep}/${reps}] ${t.id.padEnd(44)} ${shown}`);
+      // Firestore's billed units (document reads and writes per job), which carry over from its emulator.
+      const docOps = run.ok && r!.extra['readsPerJob'] !== undefined ? `; ${fmt(r!.extra['readsPerJob'], 2)} document reads and ${fmt(r!.extra['writesPerJob'] ?? Number.NaN, 2)} writes per job` : '';
+      console.log(`[${rep}/${reps}] ${t.id.padEnd(44)} ${shown}${docOps}`);
       if (!run.ok && run.error) console.error(run.error);
     }
   }

@@ -156,7 +156,7 @@ async function setup(spec: CaseSpec): Promise<Setup> {
 }
 
 function dbOf(spec: CaseSpec): 'postgres' | 'mysql' | 'sqlite' {
-  if (spec.db === 'redis' || spec.db === 'dynamodb') throw new Error(`concordia has no ${spec.db} dialect`);
+  if (spec.db === 'redis' || spec.db === 'dynamodb' || spec.db === 'firestore') throw new Error(`concordia has no ${spec.db} dialect`);
   return spec.db;
 }
 

@@ -96,7 +96,7 @@ function breakdown(log: readonly Recorded[]): string {
 const count = (x: number): string => x.toLocaleString('en-US');
 
 export async function run(spec: CaseSpec): Promise<CaseResult> {
-  if (spec.db === 'redis' || spec.db === 'dynamodb') throw new Error('dashboard-reads: SQL databases only');
+  if (spec.db === 'redis' || spec.db === 'dynamodb' || spec.db === 'firestore') throw new Error('dashboard-reads: SQL databases only');
   const db = spec.db;
   const table = `bench_${spec.tag}`;
   const finished = spec.n;

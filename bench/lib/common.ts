@@ -29,9 +29,9 @@ export interface CaseSpec {
   id: string;
   scenario: Scenario;
   /** Which module under bench/cases runs it. */
-  impl: 'concordia' | 'raw-pg' | 'raw-mysql' | 'raw-sqlite' | 'multi-process' | 'large-table' | 'dashboard-reads' | 'pg-boss' | 'graphile-worker' | 'bullmq' | 'concordia-redis' | 'raw-redis' | 'concordia-dynamodb' | 'raw-dynamodb';
-  /** Database or broker: postgres, mysql, sqlite, redis, dynamodb (DynamoDB Local). */
-  db: 'postgres' | 'mysql' | 'sqlite' | 'redis' | 'dynamodb';
+  impl: 'concordia' | 'raw-pg' | 'raw-mysql' | 'raw-sqlite' | 'multi-process' | 'large-table' | 'dashboard-reads' | 'pg-boss' | 'graphile-worker' | 'bullmq' | 'concordia-redis' | 'raw-redis' | 'concordia-dynamodb' | 'raw-dynamodb' | 'concordia-firestore' | 'raw-firestore';
+  /** Database or broker: postgres, mysql, sqlite, redis, dynamodb (DynamoDB Local), firestore (its emulator). */
+  db: 'postgres' | 'mysql' | 'sqlite' | 'redis' | 'dynamodb' | 'firestore';
   /** Jobs (drain, latency) or jobs enqueued (enqueue). */
   n: number;
   /** Stop waiting after this many seconds and report the partial rate (slow defaults). */
@@ -87,6 +87,7 @@ const SERVER_COMMANDS: Record<string, readonly string[]> = {
   mysql: ['mariadbd', 'mysqld'],
   redis: ['redis-server'],
   dynamodb: ['java'],
+  firestore: ['java'],
 };
 
 /** Linux reports process CPU in clock ticks of 1/100 s on every architecture Node runs on. */
