@@ -23,6 +23,9 @@ const projectOf = (spec: CaseSpec): string => `bench-${spec.tag.replace(/_/g, '-
 function client(projectId: string): Firestore {
   // The SDK finds the emulator through this variable; a bench-only setting may name it instead.
   process.env['FIRESTORE_EMULATOR_HOST'] = FIRESTORE_EMULATOR;
+  // Without credentials google-auth-library probes for the GCE metadata server and warns when
+  // there is none; the emulator needs no credentials.
+  process.env['METADATA_SERVER_DETECTION'] ??= 'none';
   return new Firestore({ projectId });
 }
 
