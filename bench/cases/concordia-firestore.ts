@@ -108,10 +108,10 @@ async function enqueue(spec: CaseSpec, db: Firestore, table: string): Promise<Ca
   };
   await Promise.all(Array.from({ length: lanes }, lane));
   const m = meter.stop();
+  const per = { ...opsPerJob(ops, before, spec.n), jobWritesPerJob: (ops.writes - before.writes - ownWrites) / spec.n };
   const stored = (await db.collection(table).count().get()).data().count;
   if (stored !== spec.n) throw new Error(`enqueue: ${stored} jobs stored, ${spec.n} expected`);
-  const per = opsPerJob(ops, before, spec.n);
-  return rateResult(spec.n, spec.n, m, { ...per, jobWritesPerJob: (ops.writes - before.writes - ownWrites) / spec.n });
+  return rateResult(spec.n, spec.n, m, per);
 }
 
 /**
