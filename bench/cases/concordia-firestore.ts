@@ -31,7 +31,8 @@ function client(projectId: string): Firestore {
 
 /** Deletes every document of the run's project (the emulator's own endpoint). */
 async function wipe(projectId: string): Promise<void> {
-  await fetch(`http://${FIRESTORE_EMULATOR}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: 'DELETE' });
+  const res = await fetch(`http://${FIRESTORE_EMULATOR}/emulator/v1/projects/${projectId}/databases/(default)/documents`, { method: 'DELETE' });
+  if (!res.ok) throw new Error(`emulator reset of ${projectId}: HTTP ${res.status}`);
 }
 
 function workOptions(spec: CaseSpec): WorkOptions {
@@ -51,7 +52,7 @@ export async function run(spec: CaseSpec): Promise<CaseResult> {
     return await enqueue(spec, db, table);
   } finally {
     await db.terminate().catch(() => {});
-    await wipe(projectId).catch(() => {});
+    await wipe(projectId).catch((error: unknown) => console.warn(`bench firestore: ${String(error)}`));
   }
 }
 
