@@ -72,6 +72,7 @@ export async function dynamodbHarness(): Promise<Harness<TransactWriteItem[]>> {
     }
   };
   return {
+    raceJobs: 1000,
     name: 'dynamodb',
     db: 'dynamodb',
     adapter: adapter as unknown as Adapter<TransactWriteItem[]>,

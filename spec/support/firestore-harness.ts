@@ -65,6 +65,7 @@ export async function firestoreHarness(options: { firestore?: (projectId: string
     db: 'firestore',
     // The emulator answers a query in milliseconds to tens of them: dozens of idle workers polling every 20 ms would saturate it.
     stopWorkersAfterEach: true,
+    raceJobs: 1000,
     adapter: adapter as unknown as Adapter<Transaction>,
     table,
     // Many attempts: the unique-key race test runs 32 transactions on one guard document.

@@ -62,6 +62,12 @@ export interface Harness<Tx = unknown> {
    * for stores too slow to serve dozens of idle workers polling every 20 ms (the Firestore emulator).
    */
   stopWorkersAfterEach?: boolean;
+  /**
+   * Jobs in the suite's many-dispatchers exactly-once test (default 5,000). The emulators, which
+   * serialise writes, take 25-50 s for 5,000 in a test run that runs files one at a time; a
+   * thousand still has four dispatchers racing for every job.
+   */
+  raceJobs?: number;
   /** Drops a column from a scratch copy check: runs raw DDL (SQL databases only). */
   raw?: Executor;
   close(): Promise<void>;
