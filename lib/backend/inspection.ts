@@ -423,6 +423,19 @@ export function fillBuckets(p: CheckedThroughput, counts: Iterable<{ bucket: num
 }
 
 /**
+ * A stored JSON text decoded for filter matching, or undefined when there is none or it does
+ * not parse (written by something other than Concordia): such a job matches no JSON filter.
+ */
+export function parseStoredJson(text: string | null): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * The error history as stored, made safe to show: a list of entries, each with a string
  * `message` and `at`. Rows written by something other than Concordia may hold anything.
  */

@@ -4,7 +4,7 @@
  * the random-byte pool they draw from.
  */
 import { describe, expect, it } from 'vitest';
-import { isUuidV7, uuidV7 } from '../../lib/backends/redis/uuid-v7.ts';
+import { isUuidV7, uuidV7 } from '../../lib/uuid-v7.ts';
 
 describe('uuidV7', () => {
   it('makes valid, distinct ids that sort as text in creation order, across many pool refills', () => {

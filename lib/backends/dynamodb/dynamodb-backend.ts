@@ -14,7 +14,7 @@ import type * as Inspection from '../../backend/inspection.ts';
 import { InvalidOptionError, SchemaMismatchError, StateError } from '../../errors.ts';
 import { isUuidV7 } from '../../job-id.ts';
 import type { ClaimedJob, Fence, InsertRow, UniqueInsertResult, UniqueInsertRow } from '../../job.ts';
-import { uuidV7 } from '../redis/uuid-v7.ts';
+import { uuidV7 } from '../../uuid-v7.ts';
 import { claimJobs } from './dynamodb-claim.ts';
 import { cancelJob, completeFences, extendFences, failFence, pruneFinished, readJob, releaseFences, rescueExpired, retryById } from './dynamodb-finish.ts';
 import { DynamoInspection } from './dynamodb-inspection.ts';

@@ -30,6 +30,7 @@ import {
   MAX_BULK,
   MAX_PAGE,
   normaliseErrors,
+  parseStoredJson,
   type CheckedFilter,
   type JobAction,
   type JobDetail,
@@ -56,15 +57,6 @@ import { INDEX, PAUSED_PK } from './table-definition.ts';
 
 type DispatcherDb = DispatcherAccess<DynamoSession>;
 
-function parse(text: string | null): unknown {
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 function cheap(e: StateEntry, f: CheckedFilter): boolean {
   if (f.kinds !== null && !f.kinds.includes(e.kind)) return false;
   if (f.queues !== null && !f.queues.includes(e.queue)) return false;
@@ -75,8 +67,8 @@ function cheap(e: StateEntry, f: CheckedFilter): boolean {
 
 function jsonOk(j: JobItem, f: CheckedFilter): boolean {
   if (f.json.length === 0) return true;
-  const args = parse(j.args);
-  const metadata = parse(j.metadata);
+  const args = parseStoredJson(j.args);
+  const metadata = parseStoredJson(j.metadata);
   return f.json.every((m) => jsonHolds(m.column === 'args' ? args : metadata, m));
 }
 
@@ -266,8 +258,8 @@ export class DynamoInspection {
       queue: j.queue,
       kind: j.kind,
       state: j.state,
-      args: parse(j.args) ?? j.args,
-      metadata: j.metadata === null ? null : (parse(j.metadata) ?? j.metadata),
+      args: parseStoredJson(j.args) ?? j.args,
+      metadata: j.metadata === null ? null : (parseStoredJson(j.metadata) ?? j.metadata),
       errors: parsedErrors(j),
       priority: j.priority,
       attempt: j.attempt,

@@ -22,7 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import { TransactWriteItemsCommand, type TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { UniqueInsertResult, UniqueInsertRow } from '../../job.ts';
-import { uuidV7 } from '../redis/uuid-v7.ts';
+import { uuidV7 } from '../../uuid-v7.ts';
 import type { DynamoOps } from './dynamodb-ops.ts';
 import { appendToList, listState, type DynamoSession } from './dynamodb-session.ts';
 import { decodeJob, liveUniqueKey, N, newJobItem, S, type Item } from './item-codec.ts';

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { DocumentReference, Transaction } from '@google-cloud/firestore';
 import { StateError } from '../../errors.ts';
 import type { InsertRow, UniqueInsertResult, UniqueInsertRow } from '../../job.ts';
-import { uuidV7 } from '../redis/uuid-v7.ts';
+import { uuidV7 } from '../../uuid-v7.ts';
 import { docIdOf, newJobDoc, readJob } from './firestore-codec.ts';
 import { isReadAfterWrite, queuedInThisAttempt, type FirestoreCollections, type FirestoreSession } from './firestore-session.ts';
 

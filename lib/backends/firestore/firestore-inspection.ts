@@ -28,6 +28,7 @@ import {
   fillBuckets,
   jsonHolds,
   normaliseErrors,
+  parseStoredJson,
   type CheckedFilter,
   type JobAction,
   type JobDetail,
@@ -51,23 +52,14 @@ import { pausedQueues } from './firestore-operator.ts';
 import { distinctQueues, scanJobs } from './firestore-scan.ts';
 import type { FirestoreCollections } from './firestore-session.ts';
 
-function parse(text: string | null): unknown {
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 function residual(j: JobDoc, f: CheckedFilter): boolean {
   if (f.kinds !== null && !f.kinds.includes(j.kind)) return false;
   if (f.queues !== null && !f.queues.includes(j.queue)) return false;
   if (f.createdFrom !== null && j.created_at < f.createdFrom) return false;
   if (f.createdTo !== null && j.created_at >= f.createdTo) return false;
   if (f.json.length === 0) return true;
-  const args = parse(j.args);
-  const metadata = parse(j.metadata);
+  const args = parseStoredJson(j.args);
+  const metadata = parseStoredJson(j.metadata);
   return f.json.every((m) => jsonHolds(m.column === 'args' ? args : metadata, m));
 }
 

@@ -24,6 +24,7 @@ import {
   fillBuckets,
   jsonHolds,
   normaliseErrors,
+  parseStoredJson,
   type CheckedFilter,
   type JobAction,
   type JobDetail,
@@ -49,15 +50,6 @@ export interface MemoryAccess {
   enter(r: MemoryJobRow, state: JobState): void;
 }
 
-function parse(text: string | null): unknown {
-  if (text === null) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
 /** What a page's scan walks: the filter's states below the cursor (the `(state, id)` index on SQL). */
 function indexed(r: MemoryJobRow, f: CheckedFilter, cursor: number | null): boolean {
   return f.states.includes(r.state) && (cursor === null || r.id < cursor);
@@ -70,8 +62,8 @@ function residual(r: MemoryJobRow, f: CheckedFilter): boolean {
   if (f.createdFrom !== null && r.createdAt < f.createdFrom) return false;
   if (f.createdTo !== null && r.createdAt >= f.createdTo) return false;
   if (f.json.length === 0) return true;
-  const args = parse(r.args);
-  const metadata = parse(r.metadata);
+  const args = parseStoredJson(r.args);
+  const metadata = parseStoredJson(r.metadata);
   return f.json.every((m) => jsonHolds(m.column === 'args' ? args : metadata, m));
 }
 

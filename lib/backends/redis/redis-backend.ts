@@ -19,7 +19,7 @@ import { claimScript } from './scripts/claim.ts';
 import { completeScript, extendScript, failScript, releaseScript, rescueScript } from './scripts/finish.ts';
 import { insertScript, insertUniqueScript, releaseUniqueScript, reserveUniqueScript } from './scripts/insert.ts';
 import { cancelScript, pauseScript, pruneScript, retryScript } from './scripts/operator.ts';
-import { isUuidV7, uuidV7 } from './uuid-v7.ts';
+import { isUuidV7, uuidV7 } from '../../uuid-v7.ts';
 
 type DispatcherDb = DispatcherAccess<RedisSession>;
 

@@ -43,7 +43,7 @@ import {
 import type { JobState } from '../../job.ts';
 import type { RedisSession } from './redis-port.ts';
 import { actScript, readJobsScript } from './scripts/operator.ts';
-import { isUuidV7 } from './uuid-v7.ts';
+import { isUuidV7 } from '../../uuid-v7.ts';
 
 /** One job hash, decoded. */
 interface RedisJobRow {

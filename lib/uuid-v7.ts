@@ -1,8 +1,9 @@
 /**
  * Job ids made by the client, for stores that must know an id before the user's transaction
- * commits (a Redis MULTI queues commands and learns their results only at EXEC). UUIDv7
- * (RFC 9562): 48 bits of Unix milliseconds, then random bits, so ids sort by creation time as
- * text, which the Redis backend's keyset pages and "newest first" lists rely on.
+ * commits (a Redis MULTI learns its results only at EXEC; a DynamoDB item list or a Firestore
+ * transaction is written by the user). UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then
+ * random bits, so ids sort by creation time as text, which those backends' keyset pages and
+ * "newest first" lists rely on.
  *
  * @internal
  */
@@ -54,4 +55,4 @@ export function uuidV7(nowMs: number = Date.now()): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-export { isUuidV7 } from '../../job-id.ts';
+export { isUuidV7 } from './job-id.ts';
